@@ -1,1 +1,158 @@
-//! placeholder
+//! Dialoog's storage: one [`Store`] over an embedded SQLite database or a
+//! PostgreSQL server, with a migrations folder per backend.
+//!
+//! Every query is written once and compiled against both pools through the
+//! `on!` macro, so the two backends cannot drift apart in what they store;
+//! where SQL has to differ, a method matches on the backend itself. This is
+//! the only crate that writes SQL.
+
+mod audit;
+mod error;
+mod models;
+mod users;
+mod workspaces;
+
+pub use error::StoreError;
+pub use models::*;
+pub use users::NewOwner;
+pub use workspaces::NewInvitee;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A result of a storage operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs the same expression against whichever pool the store holds. Both arms
+/// are type-checked separately, so a query must work on both backends.
+macro_rules! on {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Which database a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The embedded default.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Connection pool figures for `/metrics`.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: usize,
+    /// The most connections the pool will open.
+    pub max: u32,
+}
+
+/// The handle every other crate uses to read and write Dialoog's data.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+    max_connections: u32,
+}
+
+impl Store {
+    /// Connects to `url`: `postgres://…` or `postgresql://…` selects
+    /// PostgreSQL, `sqlite:…` an SQLite file (created when missing).
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let max = 16;
+            let pool = PgPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Self {
+                backend: Backend::Postgres(pool),
+                max_connections: max,
+            })
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let max = 8;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .min_connections(1)
+                .connect_with(opts)
+                .await?;
+            Ok(Self {
+                backend: Backend::Sqlite(pool),
+                max_connections: max,
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Applies every migration not yet applied; safe to run at each start.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Backend::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this store runs on.
+    #[must_use]
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Pool figures for monitoring.
+    #[must_use]
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = on!(self, p => (p.size(), p.num_idle()));
+        PoolStats {
+            size,
+            idle,
+            max: self.max_connections,
+        }
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        on!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        on!(self, p => p.close().await);
+    }
+}
+
+impl Store {
+    /// Runs one administrative statement (`CREATE DATABASE …`) that cannot
+    /// run inside a transaction; for tests and tooling, never user input.
+    pub async fn execute_admin(&self, statement: &str) -> Result<()> {
+        on!(self, p => sqlx::raw_sql(statement).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! Validation errors that name the field and say what is wrong.
+
+use std::fmt;
+
+/// One field of an input that could not be accepted.
+///
+/// `code` is stable and doubles as the translation key suffix
+/// (`error.field.<code>`), so the user reads it in their own language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as named in the form or the JSON body.
+    pub field: &'static str,
+    /// A stable machine-readable code such as `email_invalid`.
+    pub code: &'static str,
+}
+
+impl FieldError {
+    /// A new error for `field` with `code`.
+    #[must_use]
+    pub const fn new(field: &'static str, code: &'static str) -> Self {
+        Self { field, code }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.code)
+    }
+}
+
+impl std::error::Error for FieldError {}

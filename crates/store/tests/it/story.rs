@@ -1,0 +1,241 @@
+//! The foundation's story, told to both backends.
+
+use dialoog_domain::Role;
+use dialoog_store::{NewInvitee, NewOwner, Store, StoreError};
+use serde_json::json;
+
+const NOW: i64 = 1_790_000_000_000;
+
+fn owner() -> NewOwner<'static> {
+    NewOwner {
+        organisation: "Bakkerij De Vries",
+        name: "Anna de Vries",
+        email: "anna@bakkerij.nl",
+        password_hash: "$argon2id$fake",
+        locale: "nl",
+        timezone: "Europe/Amsterdam",
+    }
+}
+
+async fn setup_happens_once(store: Store) {
+    assert!(!store.is_set_up().await.unwrap());
+    let (user, ws) = store.setup(&owner(), NOW).await.unwrap();
+    assert!(user.is_admin);
+    assert_eq!(ws.name, "Bakkerij De Vries");
+    assert!(store.is_set_up().await.unwrap());
+    let again = NewOwner {
+        email: "other@x.nl",
+        ..owner()
+    };
+    assert!(matches!(
+        store.setup(&again, NOW).await,
+        Err(StoreError::Conflict)
+    ));
+    // The failed second setup left nothing behind.
+    assert!(store.user_by_email("other@x.nl").await.unwrap().is_none());
+    let m = store.membership(ws.id, user.id).await.unwrap().unwrap();
+    assert_eq!(m.role, Role::Owner);
+}
+
+async fn workspaces_are_separate(store: Store) {
+    let (anna, ws_a) = store.setup(&owner(), NOW).await.unwrap();
+    let ws_b = store
+        .create_workspace("Fietsenwinkel", "Europe/Brussels", anna.id, NOW)
+        .await
+        .unwrap();
+    let (bob, joined) = invite_and_accept(&store, ws_b.id, "bob@x.nl", Role::Editor).await;
+    assert_eq!(joined, ws_b.id);
+    assert!(store.membership(ws_a.id, bob.id).await.unwrap().is_none());
+    assert_eq!(store.memberships(bob.id).await.unwrap().len(), 1);
+    assert_eq!(store.memberships(anna.id).await.unwrap().len(), 2);
+    let members = store.members(ws_b.id).await.unwrap();
+    assert_eq!(
+        members.iter().map(|m| m.role).collect::<Vec<_>>(),
+        [Role::Owner, Role::Editor]
+    );
+}
+
+async fn invite_and_accept(
+    store: &Store,
+    ws: i64,
+    email: &str,
+    role: Role,
+) -> (dialoog_store::User, i64) {
+    let hash = format!("code-{email}");
+    store
+        .create_invite(&hash, ws, email, role, 1, NOW, NOW + 1000)
+        .await
+        .unwrap();
+    let who = NewInvitee {
+        name: "Bob",
+        password_hash: "$argon2id$x",
+        locale: "en",
+    };
+    store.accept_invite(&hash, &who, NOW + 1).await.unwrap()
+}
+
+async fn invites_are_single_use_and_expire(store: Store) {
+    let (_, ws) = store.setup(&owner(), NOW).await.unwrap();
+    let (_, _) = invite_and_accept(&store, ws.id, "bob@x.nl", Role::Agent).await;
+    let who = NewInvitee {
+        name: "Eve",
+        password_hash: "h",
+        locale: "nl",
+    };
+    assert!(matches!(
+        store.accept_invite("code-bob@x.nl", &who, NOW + 2).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .create_invite("late", ws.id, "carla@x.nl", Role::Client, 1, NOW, NOW + 10)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.accept_invite("late", &who, NOW + 11).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.user_by_email("carla@x.nl").await.unwrap().is_none());
+    assert!(
+        store
+            .invite("late")
+            .await
+            .unwrap()
+            .unwrap()
+            .accepted_at
+            .is_none()
+    );
+}
+
+async fn last_owner_stays(store: Store) {
+    let (anna, ws) = store.setup(&owner(), NOW).await.unwrap();
+    assert!(matches!(
+        store.set_member_role(ws.id, anna.id, Role::Manager).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.remove_member(ws.id, anna.id).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store
+            .membership(ws.id, anna.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Owner
+    );
+    assert!(matches!(
+        store.remove_member(ws.id, 999).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn sessions_tokens_and_resets(store: Store) {
+    let (anna, _) = store.setup(&owner(), NOW).await.unwrap();
+    store
+        .create_session("s1", anna.id, true, NOW, NOW + 100)
+        .await
+        .unwrap();
+    assert!(store.session("s1", NOW).await.unwrap().unwrap().mfa_pending);
+    store.complete_mfa("s1").await.unwrap();
+    assert!(!store.session("s1", NOW).await.unwrap().unwrap().mfa_pending);
+    assert!(
+        store.session("s1", NOW + 100).await.unwrap().is_none(),
+        "expired"
+    );
+
+    let t = store
+        .create_api_token(anna.id, "script", "th", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_api_token("th", NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        anna.id
+    );
+    assert!(
+        store
+            .user_by_api_token("nope", NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.revoke_api_token(anna.id + 1, t.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.revoke_api_token(anna.id, t.id).await.unwrap();
+    assert!(store.user_by_api_token("th", NOW).await.unwrap().is_none());
+
+    store
+        .create_password_reset("r1", anna.id, NOW, NOW + 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_password_reset("r1", "newhash", NOW + 1)
+            .await
+            .unwrap(),
+        anna.id
+    );
+    assert_eq!(store.user(anna.id).await.unwrap().password_hash, "newhash");
+    assert!(
+        store.session("s1", NOW).await.unwrap().is_none(),
+        "reset ends sessions"
+    );
+    assert!(matches!(
+        store.use_password_reset("r1", "again", NOW + 2).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.user(anna.id).await.unwrap().password_hash, "newhash");
+}
+
+async fn audit_is_scoped(store: Store) {
+    let (anna, ws) = store.setup(&owner(), NOW).await.unwrap();
+    let other = store
+        .create_workspace("B", "UTC", anna.id, NOW)
+        .await
+        .unwrap();
+    store
+        .audit(
+            Some(ws.id),
+            Some(anna.id),
+            "workspace.updated",
+            &json!({"name": "X"}),
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .audit(
+            Some(other.id),
+            Some(anna.id),
+            "workspace.updated",
+            &json!({}),
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .audit(None, Some(anna.id), "token.created", &json!({}), NOW)
+        .await
+        .unwrap();
+    let a = store.audit_for_workspace(ws.id, None, 50).await.unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].user_name.as_deref(), Some("Anna de Vries"));
+    assert_eq!(store.audit_for_user(anna.id, 50).await.unwrap().len(), 1);
+}
+
+crate::both_backends!(
+    setup_happens_once,
+    workspaces_are_separate,
+    invites_are_single_use_and_expire,
+    last_owner_stays,
+    sessions_tokens_and_resets,
+    audit_is_scoped,
+);
