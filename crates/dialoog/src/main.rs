@@ -1,1 +1,233 @@
-fn main() {}
+//! `dialoog`: the one binary. See `dialoog --help`.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use dialoog_store::Store;
+use dialoog_web::{AppState, Mailer, WebConfig};
+use std::path::PathBuf;
+
+/// Dialoog, the self-hosted social media hub.
+#[derive(Parser)]
+#[command(name = "dialoog", version, about)]
+struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "DIALOOG_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the data lives.
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// The data folder (the SQLite database and other files live here).
+    #[arg(long, env = "DIALOOG_DATA", default_value = "./dialoog-data")]
+    data: PathBuf,
+    /// A `postgres://` URL selects PostgreSQL; without one, SQLite in the data folder.
+    #[arg(long, env = "DIALOOG_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    async fn open(&self) -> anyhow::Result<Store> {
+        let url = match &self.database_url {
+            Some(u) if !u.trim().is_empty() => u.clone(),
+            _ => {
+                std::fs::create_dir_all(&self.data).with_context(|| {
+                    format!("cannot create the data folder {}", self.data.display())
+                })?;
+                format!("sqlite://{}/dialoog.db", self.data.display())
+            }
+        };
+        let store = Store::connect(&url)
+            .await
+            .context("cannot open the database")?;
+        store
+            .migrate()
+            .await
+            .context("cannot apply database migrations")?;
+        Ok(store)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Dialoog: the web interface, the API and the background work.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "DIALOOG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        db: DbArgs,
+        /// The address people reach Dialoog at (for links in e-mails and
+        /// invitations); https makes cookies Secure. Default: http://LISTEN.
+        #[arg(long, env = "DIALOOG_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// SMTP server for outgoing e-mail, e.g. smtp://user:pass@mail.example.nl:587.
+        #[arg(long, env = "DIALOOG_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// Sender of outgoing e-mail.
+        #[arg(
+            long,
+            env = "DIALOOG_MAIL_FROM",
+            default_value = "Dialoog <dialoog@localhost>"
+        )]
+        mail_from: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a one-hour password-reset link for a user (when no SMTP is set).
+    ResetLink {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+        /// The address people reach Dialoog at.
+        #[arg(
+            long,
+            env = "DIALOOG_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DIALOOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    match cli.command {
+        Command::Serve {
+            listen,
+            db,
+            public_url,
+            smtp_url,
+            mail_from,
+        } => {
+            let started = std::time::Instant::now();
+            let store = db.open().await?;
+            let mailer = match smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                Some(u) => Some(Mailer::new(u, &mail_from).context("invalid SMTP settings")?),
+                None => None,
+            };
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            let public_url = public_url
+                .unwrap_or_else(|| format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_owned();
+            let state = AppState::new(
+                store.clone(),
+                WebConfig {
+                    public_url: public_url.clone(),
+                    mailer,
+                },
+            );
+            let app = dialoog_web::app(state);
+            tracing::info!(
+                %addr, %public_url, backend = ?store.kind(),
+                ready_ms = started.elapsed().as_millis() as u64,
+                "Dialoog is ready"
+            );
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown())
+            .await?;
+            store.close().await;
+            Ok(())
+        }
+        Command::Migrate { db } => {
+            db.open().await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::ResetLink {
+                    email,
+                    db,
+                    public_url,
+                },
+        } => {
+            let store = db.open().await?;
+            let email = dialoog_domain::Email::parse(&email)
+                .map_err(|_| anyhow::anyhow!("not a valid e-mail address"))?;
+            let user = store
+                .user_by_email(email.as_str())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with the address {}", email.as_str()))?;
+            let state = AppState::new(
+                store,
+                WebConfig {
+                    public_url: public_url.trim_end_matches('/').to_owned(),
+                    mailer: None,
+                },
+            );
+            let link = dialoog_web::service::reset_link(&state, &user)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{link}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

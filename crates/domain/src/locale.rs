@@ -54,6 +54,20 @@ impl Locale {
         best.map(|(_, l)| l).unwrap_or_default()
     }
 
+    /// Like [`Locale::negotiate`], but English when the header names neither
+    /// language (the API's default: scripts rarely ask for Dutch by accident).
+    #[must_use]
+    pub fn negotiate_or_english(accept_language: &str) -> Self {
+        let asks_dutch = accept_language
+            .split(',')
+            .any(|p| p.trim().to_ascii_lowercase().starts_with("nl"));
+        if asks_dutch {
+            Self::negotiate(accept_language)
+        } else {
+            Locale::En
+        }
+    }
+
     /// Formats a zoned time the way people in this locale write it:
     /// `25 nov. 2026 14:03` in Dutch, `25 Nov 2026, 14:03` in English.
     #[must_use]

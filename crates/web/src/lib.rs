@@ -1,1 +1,117 @@
-//! placeholder
+//! Dialoog's web layer: the server-rendered interface, the JSON API with its
+//! OpenAPI document, health and metrics.
+//!
+//! Both faces call the same [`service`] functions, so a rule (who may invite
+//! whom, what a valid timezone is) lives in one place and the UI and the API
+//! cannot disagree.
+
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod mail;
+pub mod metrics;
+pub mod security;
+pub mod service;
+pub mod ui;
+
+use axum::Router;
+use dialoog_store::Store;
+use std::sync::Arc;
+
+pub use error::AppError;
+pub use mail::Mailer;
+
+/// How the web layer is configured.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// The address people reach Dialoog at, without a trailing slash
+    /// (`https://social.example.nl`); links in e-mails and invites use it.
+    /// An `https` address also makes cookies `Secure`.
+    pub public_url: String,
+    /// Outgoing e-mail, when configured.
+    pub mailer: Option<Mailer>,
+}
+
+impl WebConfig {
+    /// Whether cookies must be `Secure` (the public address is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts behind [`AppState`].
+pub struct Inner {
+    /// The database.
+    pub store: Store,
+    /// Configuration.
+    pub config: WebConfig,
+    /// Failed sign-in counting.
+    pub throttle: security::Throttle,
+    /// Request counts and latencies.
+    pub metrics: metrics::Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state from a migrated store and the configuration.
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            config,
+            throttle: security::Throttle::default(),
+            metrics: metrics::Metrics::default(),
+        }))
+    }
+}
+
+/// The largest request body accepted anywhere (1 MiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Headers on every response: a Content Security Policy that forbids inline
+/// script and outside resources, no framing, no MIME sniffing.
+async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                       object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+/// The whole application: UI, API, health and metrics.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(ui::router(state.clone()))
+        .merge(api::router(state.clone()))
+        .route("/healthz", axum::routing::get(metrics::healthz))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,305 @@
+//! Request and response bodies of the API. Requests refuse unknown fields,
+//! so a typo is an error rather than silently ignored.
+
+use dialoog_store::{ApiToken, AuditEntry, Member, Membership, User, Workspace};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A UTC instant in milliseconds as RFC 3339 text.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// `POST /api/v1/setup`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The organisation's name; also the first workspace's.
+    pub organisation: String,
+    /// The owner's name.
+    pub name: String,
+    /// The owner's e-mail address.
+    pub email: String,
+    /// At least 10 characters, not a well-known password.
+    pub password: String,
+}
+
+/// A user as the API shows them.
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    /// Stable id.
+    pub id: i64,
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Interface language, if chosen.
+    pub locale: Option<String>,
+    /// Organisation administrator (may create workspaces).
+    pub is_admin: bool,
+    /// Two-factor sign-in in force.
+    pub two_factor: bool,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            locale: u.locale.clone(),
+            is_admin: u.is_admin,
+            two_factor: u.totp_enabled,
+        }
+    }
+}
+
+/// A new account with its first API token.
+#[derive(Serialize, ToSchema)]
+pub struct UserWithToken {
+    /// The account.
+    pub user: UserDto,
+    /// A personal API token: send as `Authorization: Bearer …`. Shown once.
+    pub token: String,
+}
+
+/// `POST /api/v1/auth/tokens`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The account's e-mail address.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+    /// What to call the token.
+    pub name: String,
+    /// The current two-factor code, when two-factor sign-in is on.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// A token just made; its secret is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    /// Token id (for revoking).
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The secret.
+    pub token: String,
+}
+
+/// A token as listed (without its secret).
+#[derive(Serialize, ToSchema)]
+pub struct TokenDto {
+    /// Token id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// When it was last used, to the minute.
+    pub last_used_at: Option<String>,
+}
+
+impl From<&ApiToken> for TokenDto {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            created_at: rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// A workspace with the caller's role.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceDto {
+    /// Stable id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// IANA timezone.
+    pub timezone: String,
+    /// The caller's role.
+    pub role: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+impl WorkspaceDto {
+    /// From a workspace and a role.
+    pub fn new(w: &Workspace, role: dialoog_domain::Role) -> Self {
+        Self {
+            id: w.id,
+            name: w.name.clone(),
+            timezone: w.timezone.clone(),
+            role: role.to_string(),
+            created_at: rfc3339(w.created_at),
+        }
+    }
+}
+
+impl From<&Membership> for WorkspaceDto {
+    fn from(m: &Membership) -> Self {
+        Self::new(&m.workspace, m.role)
+    }
+}
+
+/// `GET /api/v1/me`.
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The caller.
+    pub user: UserDto,
+    /// Their workspaces.
+    pub workspaces: Vec<WorkspaceDto>,
+}
+
+/// `POST /api/v1/workspaces`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceCreate {
+    /// Name.
+    pub name: String,
+    /// IANA timezone; Europe/Amsterdam when left out.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// `PATCH /api/v1/workspaces/{ws}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspacePatch {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New IANA timezone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// A member of a workspace.
+#[derive(Serialize, ToSchema)]
+pub struct MemberDto {
+    /// The user's id.
+    pub user_id: i64,
+    /// E-mail address.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role in this workspace.
+    pub role: String,
+    /// When they joined.
+    pub joined_at: String,
+}
+
+impl From<&Member> for MemberDto {
+    fn from(m: &Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email.clone(),
+            name: m.name.clone(),
+            role: m.role.to_string(),
+            joined_at: rfc3339(m.joined_at),
+        }
+    }
+}
+
+/// `POST /api/v1/workspaces/{ws}/members`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberAdd {
+    /// The person's e-mail address.
+    pub email: String,
+    /// owner, manager, editor, agent or client.
+    pub role: String,
+}
+
+/// The result of adding a member: `member` for a known user, `invite_url`
+/// for a new one.
+#[derive(Serialize, ToSchema)]
+pub struct MemberAdded {
+    /// The new member, when the address had an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberDto>,
+    /// The invitation link to pass on, otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+}
+
+/// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    /// The new role.
+    pub role: String,
+}
+
+/// `POST /api/v1/invites/{code}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteAccept {
+    /// The new member's name.
+    pub name: String,
+    /// Their password.
+    pub password: String,
+}
+
+/// One audit-log line.
+#[derive(Serialize, ToSchema)]
+pub struct AuditDto {
+    /// Stable, increasing id (use as `before` to page).
+    pub id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// What, as a stable code (`member.role_changed`).
+    pub action: String,
+    /// Who.
+    pub user_id: Option<i64>,
+    /// Their name.
+    pub user_name: Option<String>,
+    /// The particulars.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+impl From<&AuditEntry> for AuditDto {
+    fn from(a: &AuditEntry) -> Self {
+        Self {
+            id: a.id,
+            at: rfc3339(a.at),
+            action: a.action.clone(),
+            user_id: a.user_id,
+            user_name: a.user_name.clone(),
+            detail: serde_json::from_str(&a.detail).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Paging of the audit log.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Only entries older than this id.
+    pub before: Option<i64>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// A problem document (RFC 9457).
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:dialoog:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short title.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Stable code.
+    pub code: String,
+}
