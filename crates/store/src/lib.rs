@@ -12,6 +12,9 @@ mod models;
 mod users;
 mod workspaces;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use error::StoreError;
 pub use models::*;
 pub use users::NewOwner;

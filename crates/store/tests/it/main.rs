@@ -1,5 +1,4 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod harness;
 mod story;

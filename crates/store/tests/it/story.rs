@@ -231,7 +231,7 @@ async fn audit_is_scoped(store: Store) {
     assert_eq!(store.audit_for_user(anna.id, 50).await.unwrap().len(), 1);
 }
 
-crate::both_backends!(
+dialoog_store::both_backends!(
     setup_happens_once,
     workspaces_are_separate,
     invites_are_single_use_and_expire,

@@ -52,6 +52,11 @@ pub const AREAS: [(&str, &str); 6] = [
 ];
 
 impl Page {
+    /// The areas of a workspace: (slug, translation key).
+    pub fn areas() -> &'static [(&'static str, &'static str)] {
+        &AREAS
+    }
+
     /// A frame for someone who is not signed in.
     pub fn anonymous(t: Tr, csrf: &str, path: &str) -> Self {
         Self {

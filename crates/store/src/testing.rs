@@ -1,10 +1,13 @@
-//! A fresh database per test: an SQLite file in a temporary folder, or a
-//! PostgreSQL database with a random name that is dropped afterwards.
+//! Test support (feature `testing`): a fresh database per test, an SQLite
+//! file in a temporary folder or a PostgreSQL database with a random name
+//! that is dropped afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use dialoog_store::Store;
+use crate::Store;
 
 /// A store and what must be cleaned up when the test ends.
 pub struct TestDb {
+    /// The migrated store.
     pub store: Store,
     cleanup: Cleanup,
 }
@@ -38,6 +41,7 @@ pub fn postgres_admin_url() -> Option<String> {
 }
 
 impl TestDb {
+    /// A migrated SQLite database in a new temporary folder.
     pub async fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("dialoog-test-{}", random_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -50,6 +54,8 @@ impl TestDb {
         }
     }
 
+    /// A migrated PostgreSQL database, or `None` when PostgreSQL tests are
+    /// skipped (never in CI).
     pub async fn postgres() -> Option<Self> {
         let admin_url = postgres_admin_url()?;
         let name = format!("dialoog_test_{}", random_suffix());
@@ -112,13 +118,13 @@ macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test] async fn $name() {
-                let db = $crate::harness::TestDb::sqlite().await;
+                let db = $crate::testing::TestDb::sqlite().await;
                 super::$name(db.store.clone()).await;
             })*
         }
         mod postgres {
             $(#[tokio::test] async fn $name() {
-                let Some(db) = $crate::harness::TestDb::postgres().await else { return };
+                let Some(db) = $crate::testing::TestDb::postgres().await else { return };
                 super::$name(db.store.clone()).await;
             })*
         }

@@ -1,0 +1,403 @@
+//! The access matrix: for every route and every role, another workspace's
+//! data can be neither read nor changed, and inside one's own workspace each
+//! role gets exactly what `Role::can` allows.
+
+use crate::harness::{App, PASSWORD};
+use dialoog_domain::{Action, Role};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Every API route, as in the OpenAPI document.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/setup"),
+    ("POST", "/api/v1/auth/tokens"),
+    ("GET", "/api/v1/auth/tokens"),
+    ("DELETE", "/api/v1/auth/tokens/{id}"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/workspaces"),
+    ("POST", "/api/v1/workspaces"),
+    ("GET", "/api/v1/workspaces/{ws}"),
+    ("PATCH", "/api/v1/workspaces/{ws}"),
+    ("GET", "/api/v1/workspaces/{ws}/members"),
+    ("POST", "/api/v1/workspaces/{ws}/members"),
+    ("PATCH", "/api/v1/workspaces/{ws}/members/{user_id}"),
+    ("DELETE", "/api/v1/workspaces/{ws}/members/{user_id}"),
+    ("GET", "/api/v1/workspaces/{ws}/audit"),
+    ("POST", "/api/v1/invites/{code}"),
+];
+
+/// The workspace-scoped API routes with what they need and a valid body.
+fn scoped_api() -> Vec<(
+    &'static str,
+    &'static str,
+    Action,
+    Option<Value>,
+    StatusCode,
+)> {
+    vec![
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}",
+            Action::ViewWorkspace,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PATCH",
+            "/api/v1/workspaces/{ws}",
+            Action::EditSettings,
+            Some(json!({"name": "Renamed"})),
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/members",
+            Action::ViewMembers,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/members",
+            Action::ManageMembers,
+            Some(json!({"email": "someone@new.nl", "role": "client"})),
+            StatusCode::CREATED,
+        ),
+        (
+            "PATCH",
+            "/api/v1/workspaces/{ws}/members/{user_id}",
+            Action::ManageMembers,
+            Some(json!({"role": "agent"})),
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/members/{user_id}",
+            Action::ManageMembers,
+            None,
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/audit",
+            Action::ViewAudit,
+            None,
+            StatusCode::OK,
+        ),
+    ]
+}
+
+/// The workspace-scoped UI routes with what they need and a form body.
+fn scoped_ui() -> Vec<(&'static str, &'static str, Action, &'static str)> {
+    vec![
+        ("GET", "/w/{ws}", Action::ViewWorkspace, ""),
+        ("GET", "/w/{ws}/area/publish", Action::ViewWorkspace, ""),
+        ("GET", "/w/{ws}/settings", Action::EditSettings, ""),
+        (
+            "POST",
+            "/w/{ws}/settings",
+            Action::EditSettings,
+            "name=Renamed&timezone=Europe%2FAmsterdam",
+        ),
+        ("GET", "/w/{ws}/members", Action::ViewMembers, ""),
+        (
+            "POST",
+            "/w/{ws}/members",
+            Action::ManageMembers,
+            "email=someone%40new.nl&role=client",
+        ),
+        (
+            "POST",
+            "/w/{ws}/members/{user_id}/role",
+            Action::ManageMembers,
+            "role=agent",
+        ),
+        (
+            "POST",
+            "/w/{ws}/members/{user_id}/remove",
+            Action::ManageMembers,
+            "",
+        ),
+        ("GET", "/w/{ws}/audit", Action::ViewAudit, ""),
+    ]
+}
+
+/// A browser: a cookie jar, signed in through the sign-in form.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub csrf: String,
+}
+
+pub fn csrf_in(html: &str) -> String {
+    let i = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("a form with a CSRF token");
+    html[i + 20..].split('"').next().unwrap().to_owned()
+}
+
+impl Browser {
+    pub async fn new(app: &App) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut r = http
+            .get(format!("{}/sign-in", app.url))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::SEE_OTHER {
+            let to = r.headers()["location"].to_str().unwrap().to_owned();
+            r = http.get(format!("{}{to}", app.url)).send().await.unwrap();
+        }
+        let html = r.text().await.unwrap();
+        Self {
+            http,
+            csrf: csrf_in(&html),
+        }
+    }
+
+    pub async fn signed_in(app: &App, email: &str) -> Self {
+        let b = Self::new(app).await;
+        let r = b
+            .post(
+                app,
+                "/sign-in",
+                &format!("email={}&password={PASSWORD}", email.replace('@', "%40")),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
+        b
+    }
+
+    pub async fn post(&self, app: &App, path: &str, form: &str) -> reqwest::Response {
+        let body = if form.is_empty() {
+            format!("_csrf={}", self.csrf)
+        } else {
+            format!("{form}&_csrf={}", self.csrf)
+        };
+        self.http
+            .post(format!("{}{path}", app.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, app: &App, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+struct World {
+    app: App,
+    /// Workspace A, where each role has a member; workspace B, where none does.
+    a: i64,
+    b: i64,
+    /// The owner of B (a member there), and of A.
+    b_owner: i64,
+    owner_token: String,
+    /// role → (token, user id, email), members of A only.
+    people: Vec<(Role, String, i64, String)>,
+}
+
+async fn world() -> World {
+    let app = App::sqlite().await;
+    let owner = app.setup().await;
+    let a = app.workspace(&owner, "A").await;
+    let b = app.workspace(&owner, "B").await;
+    let mut people = vec![];
+    for role in Role::ALL {
+        let email = format!("{role}@a.nl");
+        let (token, id) = app.member(&owner, a, &email, role.as_str()).await;
+        people.push((role, token, id, email));
+    }
+    // B's owner is somebody no one in A is: the matrix users are strangers to B.
+    let (_, b_owner) = app.member(&owner, b, "owner@b.nl", "owner").await;
+    World {
+        app,
+        a,
+        b,
+        b_owner,
+        owner_token: owner,
+        people,
+    }
+}
+
+fn fill(path: &str, ws: i64, user: i64) -> String {
+    path.replace("{ws}", &ws.to_string())
+        .replace("{user_id}", &user.to_string())
+}
+
+async fn snapshot(w: &World) -> (String, usize, usize) {
+    let s = &w.app.db.store;
+    let ws = s
+        .membership(w.b, w.b_owner)
+        .await
+        .unwrap()
+        .unwrap()
+        .workspace;
+    (
+        format!("{}|{}", ws.name, ws.timezone),
+        s.members(w.b).await.unwrap().len(),
+        s.audit_for_workspace(w.b, None, 1000).await.unwrap().len(),
+    )
+}
+
+#[tokio::test]
+async fn no_role_reaches_another_workspace() {
+    let w = world().await;
+    let before = snapshot(&w).await;
+    for (role, token, _, email) in &w.people {
+        for (method, path, _, body, _) in scoped_api() {
+            let (s, v) = w
+                .app
+                .call(method, &fill(path, w.b, w.b_owner), Some(token), body)
+                .await;
+            assert_eq!(
+                s,
+                StatusCode::NOT_FOUND,
+                "API {method} {path} as {role} of A on B: {v}"
+            );
+        }
+        let browser = Browser::signed_in(&w.app, email).await;
+        for (method, path, _, form) in scoped_ui() {
+            let p = fill(path, w.b, w.b_owner);
+            let r = if method == "GET" {
+                browser.get(&w.app, &p).await
+            } else {
+                browser.post(&w.app, &p, form).await
+            };
+            assert_eq!(
+                r.status(),
+                StatusCode::NOT_FOUND,
+                "UI {method} {path} as {role} of A on B"
+            );
+            let html = r.text().await.unwrap();
+            assert!(
+                !html.contains("owner@b.nl") && !html.contains(">B<"),
+                "UI {method} {path} leaked B"
+            );
+        }
+        // A token of another person cannot be revoked either.
+        let other = w.people.iter().find(|p| p.0 != *role).unwrap();
+        let their = w.app.db.store.api_tokens(other.2).await.unwrap()[0].id;
+        let (s, _) = w
+            .app
+            .call(
+                "DELETE",
+                &format!("/api/v1/auth/tokens/{their}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(w.app.db.store.api_tokens(other.2).await.unwrap().len(), 1);
+    }
+    assert_eq!(snapshot(&w).await, before, "workspace B changed");
+    // The listing shows only A (and B for nobody in A).
+    for (_, token, _, _) in &w.people {
+        let (_, list) = w
+            .app
+            .call("GET", "/api/v1/workspaces", Some(token), None)
+            .await;
+        let ids: Vec<i64> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [w.a]);
+    }
+}
+
+#[tokio::test]
+async fn each_role_gets_what_it_may_in_its_own_workspace() {
+    let w = world().await;
+    // The target of member changes: a fresh client member of A per attempt.
+    let mut n = 0;
+    for (role, token, _, email) in &w.people {
+        let browser = Browser::signed_in(&w.app, email).await;
+        for (method, path, action, body, ok) in scoped_api() {
+            n += 1;
+            let (_, target) = w
+                .app
+                .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
+                .await;
+            let (s, v) = w
+                .app
+                .call(method, &fill(path, w.a, target), Some(token), body)
+                .await;
+            let expected = if role.can(action) {
+                ok
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, expected, "API {method} {path} as {role}: {v}");
+            w.app.db.store.remove_member(w.a, target).await.ok();
+        }
+        for (method, path, action, form) in scoped_ui() {
+            n += 1;
+            let (_, target) = w
+                .app
+                .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
+                .await;
+            let p = fill(path, w.a, target);
+            let r = if method == "GET" {
+                browser.get(&w.app, &p).await
+            } else {
+                browser.post(&w.app, &p, form).await
+            };
+            let allowed = role.can(action);
+            let s = r.status();
+            if allowed {
+                assert!(
+                    s == StatusCode::OK || s == StatusCode::SEE_OTHER,
+                    "UI {method} {path} as {role}: {s}"
+                );
+            } else {
+                assert_eq!(s, StatusCode::FORBIDDEN, "UI {method} {path} as {role}");
+            }
+            w.app.db.store.remove_member(w.a, target).await.ok();
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_ui_form_refuses_a_missing_or_wrong_csrf_token() {
+    let w = world().await;
+    let owner_email = "anna@bakkerij.nl";
+    let browser = Browser::signed_in(&w.app, owner_email).await;
+    for (method, path) in dialoog_web::ui::ROUTES {
+        if *method != "POST" {
+            continue;
+        }
+        let p = fill(path, w.a, w.b_owner)
+            .replace("{id}", "1")
+            .replace("{token}", "x")
+            .replace("{code}", "x");
+        for body in ["name=x", "name=x&_csrf=forged-token-value"] {
+            let r = browser
+                .http
+                .post(format!("{}{p}", w.app.url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {path} with {body}");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("Dit formulier is verlopen")
+                    || html.contains("This form has expired"),
+                "{path}"
+            );
+        }
+    }
+}

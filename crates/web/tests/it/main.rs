@@ -1,0 +1,9 @@
+//! The web suite: the real server on a loopback port with a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod access;
+mod api;
+mod harness;
+mod i18n;
+mod props;
+mod ui;
