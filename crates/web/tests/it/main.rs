@@ -5,5 +5,6 @@ mod access;
 mod api;
 mod harness;
 mod i18n;
+mod mail;
 mod props;
 mod ui;
