@@ -105,8 +105,6 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ui::router(state.clone()))
         .merge(api::router(state.clone()))
-        .route("/healthz", axum::routing::get(metrics::healthz))
-        .route("/metrics", axum::routing::get(metrics::render))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(

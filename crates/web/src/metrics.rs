@@ -70,6 +70,8 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 /// `GET /healthz`: 200 `{"status":"ok"}` when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "ready: `{\"status\":\"ok\"}`"), (status = 503, description = "the database does not answer")))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
@@ -91,6 +93,8 @@ fn escape(v: &str) -> String {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "request counts and latencies per route, database pool figures", content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     let _ = writeln!(

@@ -191,6 +191,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::change_member, handlers::remove_member))
         .routes(routes!(handlers::workspace_audit))
         .routes(routes!(handlers::accept_invite))
+        .routes(routes!(crate::metrics::healthz))
+        .routes(routes!(crate::metrics::render))
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -7,7 +7,7 @@ use dialoog_domain::{Action, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// Every API route, as in the OpenAPI document.
+/// Every route in the OpenAPI document: the API, health and metrics.
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/setup"),
     ("POST", "/api/v1/auth/tokens"),
@@ -24,6 +24,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/workspaces/{ws}/members/{user_id}"),
     ("GET", "/api/v1/workspaces/{ws}/audit"),
     ("POST", "/api/v1/invites/{code}"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
 ];
 
 /// The workspace-scoped API routes with what they need and a valid body.
