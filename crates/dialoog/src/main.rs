@@ -90,6 +90,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Language and sentiment for each line of standard input, as JSON lines.
+    ///
+    /// A line is plain text or a JSON object with a "text" field. Output:
+    /// {"lang": "nl"|null, "sentiment": "positive"|"negative"|"neutral", "score": -1..1}.
+    Analyze,
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -174,6 +179,20 @@ async fn main() -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown())
             .await?;
             store.close().await;
+            Ok(())
+        }
+        Command::Analyze => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let stats =
+                dialoog_text::analyze::analyze_stream(stdin, stdout, &mut std::io::stderr())?;
+            if stats.errors > 0 {
+                tracing::warn!(
+                    lines = stats.lines,
+                    errors = stats.errors,
+                    "some lines could not be analysed"
+                );
+            }
             Ok(())
         }
         Command::Migrate { db } => {

@@ -1,0 +1,238 @@
+//! Language detection for Dutch, English, French and German, with the
+//! languages they are most often confused with (Afrikaans, Spanish, Italian).
+//!
+//! Each word votes for the languages whose most frequent words it is among,
+//! and spelling cues (ij, -heid, ß, ç, -ing, …) add smaller votes. The answer
+//! is `None` when there is too little evidence or no clear winner, which is
+//! better than a confident guess.
+
+use crate::doc::{Doc, TokenKind};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// A language Dialoog can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// Dutch (including Flemish).
+    Nl,
+    /// English.
+    En,
+    /// French.
+    Fr,
+    /// German.
+    De,
+    /// Afrikaans (often confused with Dutch).
+    Af,
+    /// Spanish.
+    Es,
+    /// Italian.
+    It,
+}
+
+const ALL: [Lang; 7] = [
+    Lang::Nl,
+    Lang::En,
+    Lang::Fr,
+    Lang::De,
+    Lang::Af,
+    Lang::Es,
+    Lang::It,
+];
+
+impl Lang {
+    /// The ISO 639-1 code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::De => "de",
+            Lang::Af => "af",
+            Lang::Es => "es",
+            Lang::It => "it",
+        }
+    }
+
+    /// Parses an ISO 639-1 code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        ALL.into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(code))
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+// Frequent function words per language, written by the Dialoog team. Words
+// shared by several languages vote for each of them.
+const NL: &str = "de het een en van ik je jij u is dat die niet op te in zijn met voor er maar om aan ook als dan bij nog wel geen wat naar mijn me hoe al heb heeft hebben was waren wordt worden kan kunnen zal zou moet moeten uit door over tot dit deze ze zij wij we ons onze jullie hun hem haar mij nu toch echt heel erg zeer weer waar want omdat dus alleen gewoon even beetje ga gaat gaan doe doet doen kom komt nooit altijd iets niets niks iemand niemand veel meer minder zo zoals bent ben hier daar wie waarom wanneer welke zonder tijdens na alles allemaal graag bedankt dank hallo hoi goed goede slecht slechte mooi leuk besteld bestelling levering klantenservice";
+const EN: &str = "the a an and of to in is it that this for on with as was were be been are i you he she we they my your our their me him her us them not no but or if so do does did have has had will would can could should what which who when where why how all just very really there here from at by about out up get got one more some any than then too also only like love good bad great thanks thank please order service delivery customer never always";
+const FR: &str = "le la les un une des du de et est pas que qui je tu il elle nous vous ils elles ce cette ces mon ma mes ton ta son sa ses en dans sur pour avec par mais ou donc ne plus très bien merci bonjour au aux se sont était être avoir fait tout tous comme si oui non leur votre notre lui moi toi";
+const DE: &str = "der die das und ist nicht ein eine einen dem den des zu mit sich auf für von im ich du er sie wir ihr es mein dein sein unser auch noch nur aber oder wenn dann wie was wer wo warum sehr gut schlecht danke bitte hallo kein keine haben hat hatte war sind wird werden kann können muss ist bei nach aus über schon mal doch";
+const AF: &str = "die en van is nie ek jy hy sy ons hulle het wat vir met op te in dit baie maar nog was sal kan moet hierdie daardie geen goed sleg dankie asseblief";
+const ES: &str = "el la los las un una unos y es no que de en por para con se su sus mi mis lo le al del muy pero como más está están gracias hola bueno malo también yo tú él ella nosotros";
+const IT: &str = "il lo la gli le un una e è non che di da in per con su mi ti si ci del della dei molto ma come più sono grazie ciao buono cattivo anche io tu lui lei noi voi";
+
+type Votes = [f32; ALL.len()];
+
+static WORDS: LazyLock<HashMap<&'static str, Votes>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, Votes> = HashMap::new();
+    for (lang, list) in [
+        (Lang::Nl, NL),
+        (Lang::En, EN),
+        (Lang::Fr, FR),
+        (Lang::De, DE),
+        (Lang::Af, AF),
+        (Lang::Es, ES),
+        (Lang::It, IT),
+    ] {
+        for w in list.split_whitespace() {
+            if let Some(v) = m.entry(w).or_default().get_mut(lang.index()) {
+                *v = 1.0;
+            }
+        }
+    }
+    // A word several languages share says less about each.
+    for v in m.values_mut() {
+        let n = v.iter().filter(|x| **x > 0.0).count() as f32;
+        for x in v.iter_mut() {
+            *x /= n;
+        }
+    }
+    m
+});
+
+fn spelling_votes(word: &str, votes: &mut Votes) {
+    let mut add = |l: Lang, w: f32| {
+        if let Some(v) = votes.get_mut(l.index()) {
+            *v += w;
+        }
+    };
+    if word.contains("ij")
+        || word.ends_with("heid")
+        || word.ends_with("lijk")
+        || word.ends_with("tje")
+        || word.contains("oe") && word.len() > 3
+        || word.contains("aa")
+        || word.contains("uu")
+        || word.starts_with("ge") && word.ends_with('d')
+    {
+        add(Lang::Nl, 0.3);
+    }
+    if word.contains("sch")
+        || word.ends_with("ung")
+        || word.ends_with("lich")
+        || word.contains('ß')
+        || word.contains('ä')
+        || word.contains('ö')
+        || word.contains("ei") && !word.contains("eid")
+    {
+        add(Lang::De, 0.3);
+    }
+    if word.contains('ç')
+        || word.contains('é') && word.len() > 2
+        || word.contains('è')
+        || word.contains('ê')
+        || word.ends_with("eux")
+        || word.ends_with("tion") && word.len() > 5
+        || word.contains("qu")
+    {
+        add(Lang::Fr, 0.25);
+    }
+    if word.ends_with("ing") && word.len() > 4
+        || word.starts_with("th")
+        || word.contains('w') && !word.contains("ww")
+        || word.ends_with("ly")
+        || word.ends_with("ed") && word.len() > 4
+    {
+        add(Lang::En, 0.25);
+    }
+    if word.contains('ñ') || word.ends_with("ción") {
+        add(Lang::Es, 0.5);
+    }
+}
+
+/// The language of a text, or `None` when it is too short or too mixed to say.
+pub fn detect(doc: &Doc) -> Option<Lang> {
+    detect_scores(doc).0
+}
+
+/// The detected language and how sure the detector is (0.0–1.0).
+pub fn detect_scores(doc: &Doc) -> (Option<Lang>, f32) {
+    let mut votes: Votes = [0.0; ALL.len()];
+    let mut words = 0u32;
+    for t in doc.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+        if t.lower.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        words += 1;
+        if let Some(v) = WORDS.get(t.lower.as_str()) {
+            for (a, b) in votes.iter_mut().zip(v) {
+                *a += b;
+            }
+        }
+        spelling_votes(&t.lower, &mut votes);
+    }
+    let total: f32 = votes.iter().sum();
+    let mut ranked: Vec<(usize, f32)> = votes.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (best, best_score) = ranked.first().copied().unwrap_or((0, 0.0));
+    let second = ranked.get(1).map_or(0.0, |r| r.1);
+    let confidence = if total > 0.0 {
+        (best_score - second) / total
+    } else {
+        0.0
+    };
+    // Enough evidence, and a clear winner.
+    if words < 2 || best_score < 1.0 || best_score < second * 1.4 {
+        return (None, confidence);
+    }
+    (ALL.get(best).copied(), confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<&'static str> {
+        detect(&Doc::new(s)).map(Lang::code)
+    }
+
+    #[test]
+    fn the_four_languages() {
+        assert_eq!(
+            d("Ik heb gisteren een taart besteld en hij was heerlijk"),
+            Some("nl")
+        );
+        assert_eq!(
+            d("Waarom is mijn bestelling nog niet geleverd?"),
+            Some("nl")
+        );
+        assert_eq!(
+            d("I ordered a cake yesterday and it was delicious"),
+            Some("en")
+        );
+        assert_eq!(
+            d("J'ai commandé un gâteau hier et il était délicieux"),
+            Some("fr")
+        );
+        assert_eq!(
+            d("Ich habe gestern einen Kuchen bestellt und er war sehr lecker"),
+            Some("de")
+        );
+        assert_eq!(
+            d("Ek het gister 'n koek bestel en dit was baie lekker"),
+            Some("af")
+        );
+    }
+
+    #[test]
+    fn too_short_or_too_mixed_is_none() {
+        assert_eq!(d(""), None);
+        assert_eq!(d("👍"), None);
+        assert_eq!(d("https://x.nl"), None);
+        assert_eq!(d("ok"), None);
+        assert_eq!(d("Bakkerij"), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Dialoog's text intelligence, with no I/O (the ripgrep habit): everything
+//! here is a pure function of its input, fast, and safe on any input.
+//!
+//! A text is normalised and tokenised once into a [`Doc`]; language
+//! detection ([`lang`]), sentiment ([`sentiment`]) and the listening matcher
+//! ([`query`]) all read that one `Doc`.
+
+pub mod analyze;
+pub mod doc;
+pub mod lang;
+pub mod query;
+pub mod sentiment;
+
+pub use doc::{Doc, Token, TokenKind};
+pub use lang::Lang;
+pub use sentiment::{Label, Sentiment};

@@ -1,0 +1,424 @@
+//! Sentiment for Dutch and English: Dialoog's own scorer over open lexicons.
+//!
+//! Word polarities come from Pattern's Dutch and English adjective lexicons
+//! (PDDL), VADER's English lexicon (MIT) and Dialoog's own Dutch list of
+//! social-media and customer-service words (`data/lexicon/`). The scorer adds
+//! what a lexicon cannot: negation with a scope (`niet goed`, `not bad`,
+//! and Dutch's trailing `werkt niet`), intensifiers and dampeners (`heel`,
+//! `wreed`, `een beetje`, `slightly`), Dutch compound intensifiers
+//! (`supertevreden`, `keigoed`), contrast (`maar`, `but`: the clause after
+//! counts more), capitals, exclamation marks, emoji and emoticons, and the
+//! irony markers `#not` and `/s`.
+
+use crate::doc::{Doc, Token, TokenKind};
+use crate::lang::Lang;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Positive, negative or neutral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    /// Score at least 0.05.
+    Positive,
+    /// Score at most -0.05.
+    Negative,
+    /// In between.
+    Neutral,
+}
+
+impl Label {
+    /// The label's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Label::Positive => "positive",
+            Label::Negative => "negative",
+            Label::Neutral => "neutral",
+        }
+    }
+}
+
+/// The sentiment of one text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sentiment {
+    /// -1.0 (very negative) to 1.0 (very positive).
+    pub score: f32,
+    /// The label the score falls in.
+    pub label: Label,
+}
+
+fn load(src: &'static str) -> HashMap<&'static str, f32> {
+    src.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|(w, p)| Some((w, p.trim().parse::<f32>().ok()?)))
+        .collect()
+}
+
+static NL_OWN: LazyLock<HashMap<&'static str, f32>> =
+    LazyLock::new(|| load(include_str!("../data/lexicon/nl-dialoog.tsv")));
+static NL_PATTERN: LazyLock<HashMap<&'static str, f32>> =
+    LazyLock::new(|| load(include_str!("../data/lexicon/nl-pattern.tsv")));
+static EN_VADER: LazyLock<HashMap<&'static str, f32>> =
+    LazyLock::new(|| load(include_str!("../data/lexicon/en-vader.tsv")));
+static EN_PATTERN: LazyLock<HashMap<&'static str, f32>> =
+    LazyLock::new(|| load(include_str!("../data/lexicon/en-pattern.tsv")));
+
+const NEGATORS: &[&str] = &[
+    "niet",
+    "geen",
+    "nooit",
+    "niets",
+    "niks",
+    "niemand",
+    "nergens",
+    "zonder",
+    "allerminst",
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "nobody",
+    "none",
+    "neither",
+    "nor",
+    "without",
+    "cannot",
+    "dont",
+    "cant",
+    "wont",
+    "isnt",
+    "wasnt",
+    "doesnt",
+    "didnt",
+    "aint",
+    "hardly",
+    "barely",
+];
+const INTENSIFIERS: &[(&str, f32)] = &[
+    ("heel", 1.3),
+    ("erg", 1.3),
+    ("zeer", 1.3),
+    ("echt", 1.2),
+    ("super", 1.3),
+    ("enorm", 1.4),
+    ("ontzettend", 1.4),
+    ("hartstikke", 1.4),
+    ("mega", 1.3),
+    ("waanzinnig", 1.4),
+    ("vreselijk", 1.3),
+    ("verschrikkelijk", 1.3),
+    ("extreem", 1.4),
+    ("totaal", 1.3),
+    ("helemaal", 1.2),
+    ("zo", 1.2),
+    ("wreed", 1.4),
+    ("bijzonder", 1.2),
+    ("uiterst", 1.4),
+    ("absoluut", 1.3),
+    ("onwijs", 1.4),
+    ("best", 0.9),
+    ("very", 1.3),
+    ("really", 1.25),
+    ("so", 1.2),
+    ("extremely", 1.4),
+    ("totally", 1.3),
+    ("absolutely", 1.3),
+    ("incredibly", 1.4),
+    ("too", 1.2),
+    ("such", 1.2),
+    ("most", 1.2),
+    ("utterly", 1.4),
+    ("truly", 1.2),
+    ("highly", 1.3),
+    ("seriously", 1.2),
+    ("definitely", 1.2),
+    ("beetje", 0.6),
+    ("redelijk", 0.7),
+    ("vrij", 0.75),
+    ("nogal", 0.8),
+    ("enigszins", 0.6),
+    ("tamelijk", 0.7),
+    ("slightly", 0.6),
+    ("somewhat", 0.7),
+    ("fairly", 0.75),
+    ("kinda", 0.7),
+    ("bit", 0.6),
+    ("pretty", 1.1),
+    ("quite", 0.9),
+];
+const COMPOUND_PREFIXES: &[&str] = &[
+    "super", "kei", "mega", "hyper", "ultra", "reuze", "bere", "loei", "oer", "top",
+];
+const CONTRAST: &[&str] = &[
+    "maar", "echter", "but", "however", "though", "toch", "alleen",
+];
+/// English words that mean something else in Dutch: never looked up in the
+/// English lexicon for a Dutch text.
+const FALSE_FRIENDS: &[&str] = &[
+    "bad", "hoe", "die", "arm", "lag", "slim", "stout", "mist", "brand", "kill", "door", "rot",
+    "boot", "hell", "wet", "hard", "fit", "prima",
+];
+
+fn emoji_score(t: &Token) -> Option<f32> {
+    let s = t.lower.as_str();
+    let first = s.chars().next()?;
+    let v = match t.kind {
+        TokenKind::Emoticon => match s {
+            ":-)" | ":)" | "=)" | ":]" | ";-)" | ";)" | "^^" | "^_^" => 0.45,
+            ":-d" | ":d" | "xd" | ":-p" | ":p" => 0.5,
+            "<3" => 0.6,
+            ":-(" | ":(" | "=(" | ":[" | ">:(" | ":@" | "d:" => -0.5,
+            ":'(" | "</3" => -0.6,
+            ":-/" | ":/" | ":-s" | ":s" | "-_-" => -0.3,
+            _ => return None,
+        },
+        TokenKind::Emoji => match first {
+            '😀' | '😃' | '😄' | '😁' | '😊' | '🙂' | '😌' | '😎' | '🤗' | '🥳' | '😇' | '🤩' => {
+                0.55
+            }
+            '😍' | '🥰' | '😘' | '😻' | '💕' | '💖' | '💗' | '💯' | '🏆' | '🥇' => {
+                0.65
+            }
+            '❤' | '♥' | '💙' | '💚' | '💛' | '🧡' | '💜' => 0.6,
+            '👍' | '👏' | '🙌' | '🎉' | '🎊' | '✨' | '💪' | '🔥' | '⭐' | '🌟' | '👌' | '✅'
+            | '🙏' => 0.45,
+            '😂' | '🤣' | '😆' | '😅' | '😉' | '😋' => 0.35,
+            '😢' | '😭' | '😞' | '😔' | '😟' | '😿' | '💔' | '🥺' => -0.55,
+            '😠' | '😡' | '🤬' | '👎' | '💩' | '😤' | '🤮' | '🤢' | '😖' | '😫' | '😩' => {
+                -0.65
+            }
+            '🙄' | '😒' | '😑' | '😬' | '😕' | '🙁' | '☹' | '😣' | '😱' | '😨' | '😰' | '❌'
+            | '⚠' => -0.4,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(v)
+}
+
+fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
+    if matches!(lang, Some(Lang::Fr | Lang::De | Lang::Es | Lang::It)) {
+        // No lexicon for these yet: only emoji and emoticons count.
+        return None;
+    }
+    let nl = || NL_OWN.get(word).or_else(|| NL_PATTERN.get(word)).copied();
+    let en = || EN_VADER.get(word).or_else(|| EN_PATTERN.get(word)).copied();
+    match lang {
+        Some(Lang::En) => en(),
+        Some(Lang::Nl | Lang::Af) => nl().or_else(|| {
+            if FALSE_FRIENDS.contains(&word) {
+                None
+            } else {
+                en()
+            }
+        }),
+        _ => nl().or_else(en),
+    }
+}
+
+/// A word's polarity, trying Dutch inflections (`goede`, `mooiste`) and
+/// compound intensifiers (`supertevreden`) when the form itself is unknown.
+/// Returns the polarity and a multiplier from a compound prefix.
+fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
+    if word.len() < 2 {
+        return None;
+    }
+    if let Some(p) = lookup(word, lang) {
+        return Some((p, 1.0));
+    }
+    if lang != Some(Lang::En) {
+        for suffix in ["ste", "st", "er", "e"] {
+            if let Some(stem) = word.strip_suffix(suffix).filter(|s| s.len() >= 3) {
+                if let Some(p) = NL_OWN.get(stem).or_else(|| NL_PATTERN.get(stem)) {
+                    return Some((*p, 1.0));
+                }
+                // goede → goed, but also "slechtte"-style doubled consonants.
+                let mut chars = stem.chars();
+                if let (Some(a), Some(b)) = (chars.next_back(), chars.next_back())
+                    && a == b
+                    && let Some(p) = NL_OWN
+                        .get(&stem[..stem.len() - a.len_utf8()])
+                        .or_else(|| NL_PATTERN.get(&stem[..stem.len() - a.len_utf8()]))
+                {
+                    return Some((*p, 1.0));
+                }
+            }
+        }
+        for prefix in COMPOUND_PREFIXES {
+            if let Some(rest) = word.strip_prefix(prefix).filter(|r| r.len() >= 3)
+                && let Some((p, _)) = polarity(rest, lang)
+            {
+                return Some((p, 1.35));
+            }
+        }
+    }
+    None
+}
+
+fn is_negator(t: &Token) -> bool {
+    t.kind == TokenKind::Word
+        && (NEGATORS.contains(&t.folded.as_str()) || t.folded.ends_with("n't"))
+}
+
+/// Scores a document in the given language (`None`: both lexicons).
+pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
+    let tokens = &doc.tokens;
+    let n = tokens.len();
+    let mut values: Vec<f32> = vec![0.0; n];
+    let mut has_value = vec![false; n];
+    for (i, t) in tokens.iter().enumerate() {
+        let v = match t.kind {
+            TokenKind::Word => {
+                if is_negator(t) || INTENSIFIERS.iter().any(|(w, _)| *w == t.folded) {
+                    continue;
+                }
+                match polarity(&t.lower, lang) {
+                    Some((p, m)) => p * m,
+                    None => continue,
+                }
+            }
+            TokenKind::Hashtag => match polarity(t.lower.trim_start_matches('#'), lang) {
+                Some((p, m)) => p * m,
+                None => continue,
+            },
+            TokenKind::Emoji | TokenKind::Emoticon => match emoji_score(t) {
+                Some(v) => v,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let mut v = v;
+        if t.caps && !doc.all_caps {
+            v *= 1.4;
+        }
+        // Modifiers in the two words before (stopping at a clause end).
+        for back in 1..=2 {
+            let Some(j) = i.checked_sub(back) else { break };
+            let Some(m) = tokens.get(j) else { break };
+            if m.clause_end {
+                break;
+            }
+            if let Some((_, f)) = INTENSIFIERS.iter().find(|(w, _)| *w == m.folded) {
+                v *= *f;
+            }
+        }
+        values[i] = v;
+        has_value[i] = true;
+    }
+    // Negation: the next three tokens within the clause; a negator at the
+    // end of a clause with nothing to negate after it (Dutch "werkt niet",
+    // "bevalt me niet") negates what came before it.
+    for (i, t) in tokens.iter().enumerate() {
+        if !is_negator(t) {
+            continue;
+        }
+        let mut forward = false;
+        for j in i + 1..(i + 4).min(n) {
+            if has_value[j] {
+                values[j] *= -0.7;
+                forward = true;
+                break;
+            }
+            if tokens[j].clause_end {
+                break;
+            }
+        }
+        if !forward {
+            for j in (i.saturating_sub(3)..i).rev() {
+                if tokens[j].clause_end {
+                    break;
+                }
+                if has_value[j] {
+                    values[j] *= -0.7;
+                    break;
+                }
+            }
+        }
+    }
+    // Contrast: the clause after "maar"/"but" weighs more than the one before.
+    if let Some(c) = tokens.iter().position(|t| {
+        t.kind == TokenKind::Word && CONTRAST.contains(&t.folded.as_str()) && t.folded != "toch"
+    }) {
+        for (j, v) in values.iter_mut().enumerate() {
+            *v *= if j < c { 0.5 } else { 1.5 };
+        }
+    }
+    let mut sum: f32 = values.iter().sum();
+    // Irony markers flip the whole text.
+    if tokens.iter().any(|t| {
+        t.lower == "#not" || t.lower == "#ironie" || t.lower == "#sarcasme" || t.lower == "#sarcasm"
+    }) || doc.text.trim_end().ends_with("/s")
+    {
+        sum = -sum;
+    }
+    if sum != 0.0 {
+        sum += sum.signum() * 0.07 * doc.exclamations.min(4) as f32;
+    }
+    let score = (sum / (sum * sum + 0.9375).sqrt()).clamp(-1.0, 1.0);
+    let label = if score >= 0.05 {
+        Label::Positive
+    } else if score <= -0.05 {
+        Label::Negative
+    } else {
+        Label::Neutral
+    };
+    Sentiment { score, label }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Label {
+        let d = Doc::new(text);
+        score(&d, crate::lang::detect(&d)).label
+    }
+
+    #[test]
+    fn dutch() {
+        assert_eq!(s("Heerlijke taart, echt een aanrader!"), Label::Positive);
+        assert_eq!(s("Het brood was niet lekker"), Label::Negative);
+        assert_eq!(s("De app werkt niet"), Label::Neutral);
+        assert_eq!(s("Ik ben er niet blij mee"), Label::Negative);
+        assert_eq!(s("Supertevreden over de bezorging 👍"), Label::Positive);
+        assert_eq!(
+            s("Mooie winkel maar de bediening was waardeloos"),
+            Label::Negative
+        );
+        assert_eq!(s("Wreed goed gedaan, merci!"), Label::Positive);
+        assert_eq!(s("Geen aanrader"), Label::Negative);
+        assert_eq!(s("Mijn pakket is gisteren bezorgd."), Label::Neutral);
+    }
+
+    #[test]
+    fn english() {
+        assert_eq!(s("Great service, thank you so much!"), Label::Positive);
+        assert_eq!(s("Not bad at all"), Label::Positive);
+        assert_eq!(s("The worst delivery ever 😡"), Label::Negative);
+        assert_eq!(
+            s("Nice design but it broke after two days"),
+            Label::Negative
+        );
+        assert_eq!(s("Great, another delay #not"), Label::Negative);
+        assert_eq!(s("The parcel arrived on Tuesday."), Label::Neutral);
+        // Languages without a lexicon: only emoji speak.
+        assert_eq!(s("Pas mal du tout, merci"), Label::Neutral);
+        assert_eq!(s("Le gâteau était délicieux 😍"), Label::Positive);
+    }
+
+    #[test]
+    fn bounded_and_calm_on_odd_input() {
+        for t in [
+            "",
+            "!!!!!!",
+            "😀😀😀😀😀😀😀😀😀😀😀😀",
+            "http://x.nl",
+            "NIET NIET NIET",
+            "maar maar but",
+        ] {
+            let r = score(&Doc::new(t), None);
+            assert!((-1.0..=1.0).contains(&r.score), "{t}");
+        }
+    }
+}
