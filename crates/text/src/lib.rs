@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod doc;
+pub mod eval;
 pub mod lang;
 pub mod query;
 pub mod sentiment;

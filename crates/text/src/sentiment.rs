@@ -59,6 +59,8 @@ static NL_OWN: LazyLock<HashMap<&'static str, f32>> =
     LazyLock::new(|| load(include_str!("../data/lexicon/nl-dialoog.tsv")));
 static NL_PATTERN: LazyLock<HashMap<&'static str, f32>> =
     LazyLock::new(|| load(include_str!("../data/lexicon/nl-pattern.tsv")));
+static EN_OWN: LazyLock<HashMap<&'static str, f32>> =
+    LazyLock::new(|| load(include_str!("../data/lexicon/en-dialoog.tsv")));
 static EN_VADER: LazyLock<HashMap<&'static str, f32>> =
     LazyLock::new(|| load(include_str!("../data/lexicon/en-vader.tsv")));
 static EN_PATTERN: LazyLock<HashMap<&'static str, f32>> =
@@ -117,7 +119,6 @@ const INTENSIFIERS: &[(&str, f32)] = &[
     ("uiterst", 1.4),
     ("absoluut", 1.3),
     ("onwijs", 1.4),
-    ("best", 0.9),
     ("very", 1.3),
     ("really", 1.25),
     ("so", 1.2),
@@ -203,7 +204,15 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
         return None;
     }
     let nl = || NL_OWN.get(word).or_else(|| NL_PATTERN.get(word)).copied();
-    let en = || EN_VADER.get(word).or_else(|| EN_PATTERN.get(word)).copied();
+    // Pattern's English adjectives fill gaps in VADER, at half weight: many
+    // are participles that rarely judge ("experienced", "straight").
+    let en = || {
+        EN_OWN
+            .get(word)
+            .or_else(|| EN_VADER.get(word))
+            .copied()
+            .or_else(|| EN_PATTERN.get(word).map(|p| p * 0.5))
+    };
     match lang {
         Some(Lang::En) => en(),
         Some(Lang::Nl | Lang::Af) => nl().or_else(|| {
@@ -256,6 +265,26 @@ fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
     None
 }
 
+/// Words after a negator that turn "never … such a" into a superlative:
+/// "nog nooit zo'n lekkere taart", "never had such a good meal".
+const SUPERLATIVE_AFTER_NEGATOR: &[&str] = &[
+    "zo'n", "zo", "zulke", "zulk", "such", "so", "had", "heb", "gehad",
+];
+
+/// Words that end a negation's reach: "can't believe how bad", "niet weten wat".
+const SCOPE_BREAKERS: &[&str] = &[
+    "how", "what", "why", "that", "which", "who", "hoe", "wat", "waarom", "dat", "welke", "wie",
+    "but", "maar", "dan",
+];
+
+/// "nooit meer", "never again": strongly negative on their own.
+fn never_again(tokens: &[Token], i: usize) -> bool {
+    let (Some(a), Some(b)) = (tokens.get(i), tokens.get(i + 1)) else {
+        return false;
+    };
+    (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
+}
+
 fn is_negator(t: &Token) -> bool {
     t.kind == TokenKind::Word
         && (NEGATORS.contains(&t.folded.as_str()) || t.folded.ends_with("n't"))
@@ -268,6 +297,11 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let mut values: Vec<f32> = vec![0.0; n];
     let mut has_value = vec![false; n];
     for (i, t) in tokens.iter().enumerate() {
+        if never_again(tokens, i) {
+            values[i] = -0.6;
+            has_value[i] = true;
+            continue;
+        }
         let v = match t.kind {
             TokenKind::Word => {
                 if is_negator(t) || INTENSIFIERS.iter().any(|(w, _)| *w == t.folded) {
@@ -309,13 +343,32 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     // Negation: the next three tokens within the clause; a negator at the
     // end of a clause with nothing to negate after it (Dutch "werkt niet",
     // "bevalt me niet") negates what came before it.
+    let negatable = |t: &Token| matches!(t.kind, TokenKind::Word | TokenKind::Hashtag);
     for (i, t) in tokens.iter().enumerate() {
-        if !is_negator(t) {
+        if !is_negator(t) || never_again(tokens, i) {
+            continue;
+        }
+        // "nog nooit zo'n lekkere taart": a superlative, not a negation.
+        if t.folded == "nooit" || t.folded == "never" {
+            let next = tokens.get(i + 1).map(|n| n.folded.as_str());
+            if next.is_some_and(|n| SUPERLATIVE_AFTER_NEGATOR.contains(&n)) {
+                continue;
+            }
+        }
+        // "nothing but praise", "niets dan lof": not a negation.
+        if tokens
+            .get(i + 1)
+            .is_some_and(|n| n.folded == "but" || n.folded == "dan")
+        {
             continue;
         }
         let mut forward = false;
         for j in i + 1..(i + 4).min(n) {
-            if has_value[j] {
+            if SCOPE_BREAKERS.contains(&tokens[j].folded.as_str()) {
+                forward = true;
+                break;
+            }
+            if has_value[j] && negatable(&tokens[j]) {
                 values[j] *= -0.7;
                 forward = true;
                 break;
@@ -329,27 +382,53 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 if tokens[j].clause_end {
                     break;
                 }
-                if has_value[j] {
+                if has_value[j] && negatable(&tokens[j]) {
                     values[j] *= -0.7;
                     break;
                 }
             }
         }
     }
-    // Contrast: the clause after "maar"/"but" weighs more than the one before.
-    if let Some(c) = tokens.iter().position(|t| {
-        t.kind == TokenKind::Word && CONTRAST.contains(&t.folded.as_str()) && t.folded != "toch"
-    }) {
+    // A positive word right before a negative one intensifies it: "great
+    // annoyance", "echte ramp".
+    for i in 0..n.saturating_sub(1) {
+        if has_value[i]
+            && has_value[i + 1]
+            && values[i] > 0.0
+            && values[i + 1] < 0.0
+            && !tokens[i].clause_end
+        {
+            values[i + 1] *= 1.3;
+            values[i] = 0.0;
+        }
+    }
+    // Contrast: the clause after "maar"/"but" weighs more than the one before
+    // ("nothing but …" is no contrast).
+    let contrast = tokens.iter().enumerate().position(|(i, t)| {
+        t.kind == TokenKind::Word
+            && CONTRAST.contains(&t.folded.as_str())
+            && t.folded != "toch"
+            && !(i > 0 && tokens.get(i - 1).is_some_and(is_negator))
+    });
+    if let Some(c) = contrast {
         for (j, v) in values.iter_mut().enumerate() {
             *v *= if j < c { 0.5 } else { 1.5 };
         }
     }
     let mut sum: f32 = values.iter().sum();
-    // Irony markers flip the whole text.
-    if tokens.iter().any(|t| {
-        t.lower == "#not" || t.lower == "#ironie" || t.lower == "#sarcasme" || t.lower == "#sarcasm"
-    }) || doc.text.trim_end().ends_with("/s")
-    {
+    // Irony markers flip the whole text: #not, /s, or a closing "Not." on its own.
+    let closing_not = n >= 2
+        && tokens
+            .last()
+            .is_some_and(|t| t.folded == "not" || t.folded == "niet")
+        && tokens.get(n - 2).is_some_and(|t| t.clause_end);
+    let ironic_tag = tokens.iter().any(|t| {
+        matches!(
+            t.lower.as_str(),
+            "#not" | "#ironie" | "#sarcasme" | "#sarcasm"
+        )
+    });
+    if ironic_tag || doc.text.trim_end().ends_with("/s") || closing_not {
         sum = -sum;
     }
     if sum != 0.0 {
@@ -379,7 +458,14 @@ mod tests {
     fn dutch() {
         assert_eq!(s("Heerlijke taart, echt een aanrader!"), Label::Positive);
         assert_eq!(s("Het brood was niet lekker"), Label::Negative);
-        assert_eq!(s("De app werkt niet"), Label::Neutral);
+        assert_eq!(s("De app werkt niet"), Label::Negative);
+        assert_eq!(s("Het werkt weer!"), Label::Positive);
+        assert_eq!(
+            s("Nog nooit zo'n lekkere tompouce gegeten"),
+            Label::Positive
+        );
+        assert_eq!(s("Nooit meer bij jullie"), Label::Negative);
+        assert_eq!(s("Niets dan lof voor deze garage"), Label::Positive);
         assert_eq!(s("Ik ben er niet blij mee"), Label::Negative);
         assert_eq!(s("Supertevreden over de bezorging 👍"), Label::Positive);
         assert_eq!(
@@ -401,6 +487,16 @@ mod tests {
             Label::Negative
         );
         assert_eq!(s("Great, another delay #not"), Label::Negative);
+        assert_eq!(
+            s("Love waiting forty minutes for a coffee. Not."),
+            Label::Negative
+        );
+        assert_eq!(s("Your croissants are simply the best"), Label::Positive);
+        assert_eq!(
+            s("Customer service unreachable, nobody picks up 😡"),
+            Label::Negative
+        );
+        assert_eq!(s("To my great annoyance it broke"), Label::Negative);
         assert_eq!(s("The parcel arrived on Tuesday."), Label::Neutral);
         // Languages without a lexicon: only emoji speak.
         assert_eq!(s("Pas mal du tout, merci"), Label::Neutral);

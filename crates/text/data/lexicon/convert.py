@@ -14,16 +14,20 @@ import sys, xml.etree.ElementTree as ET
 from collections import defaultdict
 
 SKIP = {"erg", "heel", "zeer", "echt", "niet", "geen", "nooit", "very", "really", "not", "no", "never", "so", "too",
-        "most", "more", "best"}
+        "most", "more", "game"}
+# Dutch words that are far more often function words than judgements
+# ("naar" = to / nasty, "laat" = lets / late, "best" = quite / best).
+SKIP_NL = {"naar", "laat", "lang", "nieuw", "nieuwe", "open", "mogelijk", "klaar", "precies", "zeker", "best", "eerste",
+           "vrij", "goedkoop", "gewoon", "bepaald", "echte", "zo", "oud", "druk", "vol", "hoog", "laag", "groot", "klein"}
 
-def pattern(path, out):
+def pattern(path, out, skip=frozenset()):
     senses = defaultdict(list)
     for w in ET.parse(path).getroot().iter("word"):
         senses[w.get("form").lower()].append(float(w.get("polarity")))
     with open(out, "w") as f:
         for form in sorted(senses):
             p = sum(senses[form]) / len(senses[form])
-            if abs(p) >= 0.05 and form not in SKIP and " " not in form:
+            if abs(p) >= 0.05 and form not in SKIP and form not in skip and " " not in form:
                 f.write(f"{form}\t{p:.2f}\n")
 
 def vader(path, out):
@@ -36,6 +40,6 @@ def vader(path, out):
             if abs(v) >= 0.05 and word not in SKIP and " " not in word:
                 f.write(f"{word}\t{v:.2f}\n")
 
-pattern(sys.argv[1], "nl-pattern.tsv")
+pattern(sys.argv[1], "nl-pattern.tsv", SKIP_NL)
 pattern(sys.argv[2], "en-pattern.tsv")
 vader(sys.argv[3], "en-vader.tsv")
