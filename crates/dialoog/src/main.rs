@@ -1,5 +1,7 @@
 //! `dialoog`: the one binary. See `dialoog --help`.
 
+mod bench;
+
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use dialoog_store::Store;
@@ -95,6 +97,17 @@ enum Command {
     /// A line is plain text or a JSON object with a "text" field. Output:
     /// {"lang": "nl"|null, "sentiment": "positive"|"negative"|"neutral", "score": -1..1}.
     Analyze,
+    /// Whole-pipeline benchmarks on generated data; ends with one JSON line.
+    Bench {
+        /// What to measure: `text`.
+        what: String,
+        /// How many items (texts, posts).
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        /// How many listening queries the matcher compiles.
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+    },
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -192,6 +205,21 @@ async fn main() -> anyhow::Result<()> {
                     errors = stats.errors,
                     "some lines could not be analysed"
                 );
+            }
+            Ok(())
+        }
+        Command::Bench {
+            what,
+            items,
+            queries,
+        } => {
+            let line = match what.as_str() {
+                "text" => bench::text(items, queries),
+                other => anyhow::bail!("unknown benchmark {other:?}; available: text"),
+            };
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{line}");
             }
             Ok(())
         }

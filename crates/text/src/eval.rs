@@ -1,5 +1,6 @@
-//! Measuring sentiment on a labelled set: accuracy, macro-F1, and binary
-//! accuracy from the sign of the score.
+//! Measuring sentiment on a labelled set (accuracy, macro-F1, binary
+//! accuracy from the sign of the score), and generated inputs for the
+//! benchmarks.
 
 use crate::{Doc, Label, lang, sentiment};
 
@@ -104,3 +105,110 @@ pub fn split<'a>(items: &[(Label, &'a str)]) -> (Labelled<'a>, Labelled<'a>) {
 pub const DEVSET_NL: &str = include_str!("../data/devset/nl.tsv");
 /// The English development set.
 pub const DEVSET_EN: &str = include_str!("../data/devset/en.tsv");
+
+/// A small deterministic generator (xorshift64*), so runs are repeatable.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// One of the items.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len()))
+    }
+}
+
+const EXTRAS: [&str; 10] = [
+    "#klantenservice",
+    "@bakkerijdevries",
+    "https://example.nl/p/123",
+    "😍",
+    "😡",
+    "👍",
+    "#webcare",
+    "@support",
+    "!!",
+    "#fail",
+];
+
+/// Social-length texts: one or two sentences from the development sets,
+/// sometimes with a hashtag, mention, link or emoji.
+pub fn sample_texts(n: usize, seed: u64) -> Vec<String> {
+    let pool: Vec<&str> = read_tsv(DEVSET_NL)
+        .into_iter()
+        .chain(read_tsv(DEVSET_EN))
+        .map(|(_, t)| t)
+        .collect();
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            let mut s = rng.pick(&pool).copied().unwrap_or("").to_owned();
+            if rng.below(3) == 0 {
+                s.push(' ');
+                s.push_str(rng.pick(&pool).copied().unwrap_or(""));
+            }
+            if rng.below(2) == 0 {
+                s.push(' ');
+                s.push_str(rng.pick(&EXTRAS).copied().unwrap_or(""));
+            }
+            s
+        })
+        .collect()
+}
+
+/// Listening queries as workspaces write them: mostly brand and product
+/// names (words, phrases, prefixes, hashtags, mentions, with NOT and OR),
+/// some on common words.
+pub fn sample_queries(n: usize, seed: u64) -> Vec<String> {
+    const COMMON: [&str; 16] = [
+        "taart",
+        "service",
+        "levering",
+        "bestelling",
+        "koffie",
+        "delivery",
+        "order",
+        "pizza",
+        "fiets",
+        "hotel",
+        "app",
+        "brood",
+        "staff",
+        "refund",
+        "klacht",
+        "croissants",
+    ];
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let brand = format!("merk{i}");
+            match rng.below(10) {
+                0 => format!(
+                    "{} AND NOT vacature",
+                    rng.pick(&COMMON).copied().unwrap_or("taart")
+                ),
+                1 => format!("\"{brand} winkel\" OR #{brand}"),
+                2 => format!("@{brand} OR {brand}*"),
+                3 => format!("({brand} OR {brand}nl) lang:nl"),
+                4 => format!("{brand} {}", rng.pick(&COMMON).copied().unwrap_or("app")),
+                _ => format!("{brand} OR \"{brand} shop\" OR #{brand}"),
+            }
+        })
+        .collect()
+}

@@ -7,7 +7,7 @@
 //! better than a confident guess.
 
 use crate::doc::{Doc, TokenKind};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
 /// A language Dialoog can name.
@@ -76,8 +76,8 @@ const IT: &str = "il lo la gli le un una e è non che di da in per con su mi ti 
 
 type Votes = [f32; ALL.len()];
 
-static WORDS: LazyLock<HashMap<&'static str, Votes>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, Votes> = HashMap::new();
+static WORDS: LazyLock<FxHashMap<&'static str, Votes>> = LazyLock::new(|| {
+    let mut m: FxHashMap<&'static str, Votes> = FxHashMap::default();
     for (lang, list) in [
         (Lang::Nl, NL),
         (Lang::En, EN),

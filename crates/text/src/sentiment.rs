@@ -12,7 +12,7 @@
 
 use crate::doc::{Doc, Token, TokenKind};
 use crate::lang::Lang;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
 /// Positive, negative or neutral.
@@ -47,24 +47,35 @@ pub struct Sentiment {
     pub label: Label,
 }
 
-fn load(src: &'static str) -> HashMap<&'static str, f32> {
-    src.lines()
+fn load(src: &'static str, weight: f32, into: &mut FxHashMap<&'static str, f32>) {
+    for (w, p) in src
+        .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
         .filter_map(|(w, p)| Some((w, p.trim().parse::<f32>().ok()?)))
-        .collect()
+    {
+        // Earlier sources win: load the most trusted first.
+        into.entry(w).or_insert(p * weight);
+    }
 }
 
-static NL_OWN: LazyLock<HashMap<&'static str, f32>> =
-    LazyLock::new(|| load(include_str!("../data/lexicon/nl-dialoog.tsv")));
-static NL_PATTERN: LazyLock<HashMap<&'static str, f32>> =
-    LazyLock::new(|| load(include_str!("../data/lexicon/nl-pattern.tsv")));
-static EN_OWN: LazyLock<HashMap<&'static str, f32>> =
-    LazyLock::new(|| load(include_str!("../data/lexicon/en-dialoog.tsv")));
-static EN_VADER: LazyLock<HashMap<&'static str, f32>> =
-    LazyLock::new(|| load(include_str!("../data/lexicon/en-vader.tsv")));
-static EN_PATTERN: LazyLock<HashMap<&'static str, f32>> =
-    LazyLock::new(|| load(include_str!("../data/lexicon/en-pattern.tsv")));
+/// Dutch: Dialoog's own words first, then Pattern's adjectives.
+static NL: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
+    let mut m = FxHashMap::default();
+    load(include_str!("../data/lexicon/nl-dialoog.tsv"), 1.0, &mut m);
+    load(include_str!("../data/lexicon/nl-pattern.tsv"), 1.0, &mut m);
+    m
+});
+
+/// English: Dialoog's own words, then VADER, then Pattern's adjectives at
+/// half weight (many are participles that rarely judge: "experienced").
+static EN: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
+    let mut m = FxHashMap::default();
+    load(include_str!("../data/lexicon/en-dialoog.tsv"), 1.0, &mut m);
+    load(include_str!("../data/lexicon/en-vader.tsv"), 1.0, &mut m);
+    load(include_str!("../data/lexicon/en-pattern.tsv"), 0.5, &mut m);
+    m
+});
 
 const NEGATORS: &[&str] = &[
     "niet",
@@ -203,16 +214,8 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
         // No lexicon for these yet: only emoji and emoticons count.
         return None;
     }
-    let nl = || NL_OWN.get(word).or_else(|| NL_PATTERN.get(word)).copied();
-    // Pattern's English adjectives fill gaps in VADER, at half weight: many
-    // are participles that rarely judge ("experienced", "straight").
-    let en = || {
-        EN_OWN
-            .get(word)
-            .or_else(|| EN_VADER.get(word))
-            .copied()
-            .or_else(|| EN_PATTERN.get(word).map(|p| p * 0.5))
-    };
+    let nl = || NL.get(word).copied();
+    let en = || EN.get(word).copied();
     match lang {
         Some(Lang::En) => en(),
         Some(Lang::Nl | Lang::Af) => nl().or_else(|| {
@@ -239,16 +242,14 @@ fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
     if lang != Some(Lang::En) {
         for suffix in ["ste", "st", "er", "e"] {
             if let Some(stem) = word.strip_suffix(suffix).filter(|s| s.len() >= 3) {
-                if let Some(p) = NL_OWN.get(stem).or_else(|| NL_PATTERN.get(stem)) {
+                if let Some(p) = NL.get(stem) {
                     return Some((*p, 1.0));
                 }
                 // goede → goed, but also "slechtte"-style doubled consonants.
                 let mut chars = stem.chars();
                 if let (Some(a), Some(b)) = (chars.next_back(), chars.next_back())
                     && a == b
-                    && let Some(p) = NL_OWN
-                        .get(&stem[..stem.len() - a.len_utf8()])
-                        .or_else(|| NL_PATTERN.get(&stem[..stem.len() - a.len_utf8()]))
+                    && let Some(p) = NL.get(&stem[..stem.len() - a.len_utf8()])
                 {
                     return Some((*p, 1.0));
                 }

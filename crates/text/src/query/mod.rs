@@ -18,7 +18,7 @@
 mod matcher;
 mod parse;
 
-pub use matcher::{Matcher, Post};
+pub use matcher::{Matcher, Post, Scratch};
 pub use parse::{ParseError, ParseErrorKind, parse};
 
 use crate::lang::Lang;

@@ -1,0 +1,130 @@
+//! The binary as a person or a script runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn dialoog() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dialoog"));
+    c.env_remove("DIALOOG_DATABASE_URL")
+        .env("DIALOOG_LOG", "warn");
+    c
+}
+
+#[test]
+fn analyze_streams_json_lines_in_order_and_names_bad_lines() {
+    let mut child = dialoog()
+        .arg("analyze")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"Heerlijke taart, echt een aanrader!\n\xc3\x28 broken\n{\"text\": \"Worst service ever, never again\"}\n\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        (lines[0]["lang"].as_str(), lines[0]["sentiment"].as_str()),
+        (Some("nl"), Some("positive"))
+    );
+    assert_eq!(lines[1]["error"], "line 2: not valid UTF-8 (at byte 1)");
+    assert_eq!(
+        (lines[2]["lang"].as_str(), lines[2]["sentiment"].as_str()),
+        (Some("en"), Some("negative"))
+    );
+    assert!(lines[2]["score"].as_f64().unwrap() < -0.5);
+    assert_eq!(lines[3]["sentiment"], "neutral");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: not valid UTF-8"));
+}
+
+#[test]
+fn migrate_and_reset_link_on_the_embedded_database() {
+    let dir = std::env::temp_dir().join(format!("dialoog-cli-{}", std::process::id()));
+    let data = dir.to_str().unwrap();
+    let out = dialoog()
+        .args(["migrate", "--data", data])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("dialoog.db").exists());
+    let out = dialoog()
+        .args([
+            "admin",
+            "reset-link",
+            "--email",
+            "nobody@x.nl",
+            "--data",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no account with the address nobody@x.nl")
+    );
+    let out = dialoog()
+        .args([
+            "admin",
+            "reset-link",
+            "--email",
+            "not an address",
+            "--data",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid e-mail address"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bench_text_ends_with_one_json_line() {
+    let out = dialoog()
+        .args(["bench", "text", "--items", "2000", "--queries", "500"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            last["what"].as_str(),
+            last["items"].as_u64(),
+            last["matcher_queries"].as_u64()
+        ),
+        (Some("text"), Some(2000), Some(500))
+    );
+    assert!(
+        last["items_per_second"].as_f64().unwrap() > 0.0
+            && last["peak_rss_bytes"].as_u64().unwrap() > 0
+    );
+    let out = dialoog().args(["bench", "nothing"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown benchmark"));
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let out = dialoog()
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
