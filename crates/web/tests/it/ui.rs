@@ -308,3 +308,72 @@ async fn two_factor_sign_in() {
         (StatusCode::UNAUTHORIZED, Some("totp_required"))
     );
 }
+
+#[tokio::test]
+async fn api_tokens_are_made_and_revoked_in_the_ui() {
+    let app = App::sqlite().await;
+    app.setup().await;
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let r = b.post(&app, "/account/tokens", "name=").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Dit veld is verplicht."));
+    let html = b
+        .post(&app, "/account/tokens", "name=Zapier")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let i = html
+        .find("id=\"new-token\" type=\"text\" value=\"")
+        .unwrap();
+    let secret = html[i + 34..].split('"').next().unwrap().to_owned();
+    assert!(secret.starts_with("dlg_"));
+    assert!(html.contains("<td>Zapier</td>") && html.contains("nooit"));
+    // The secret works for the API, once listed it is never shown again.
+    let (s, _) = app.call("GET", "/api/v1/me", Some(&secret), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let html = b.get(&app, "/account").await.text().await.unwrap();
+    assert!(!html.contains(&secret));
+    let id = app
+        .db
+        .store
+        .api_tokens(1)
+        .await
+        .unwrap()
+        .iter()
+        .find(|t| t.name == "Zapier")
+        .unwrap()
+        .id;
+    let r = b
+        .post(&app, &format!("/account/tokens/{id}/revoke"), "")
+        .await;
+    assert_eq!(r.headers()["location"], "/account?done=token_revoked");
+    let html = b
+        .get(&app, "/account?done=token_revoked")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Het token is ingetrokken.") && !html.contains("<td>Zapier</td>"));
+    assert_eq!(
+        app.call("GET", "/api/v1/me", Some(&secret), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn error_pages_speak_the_users_language_and_give_an_id() {
+    let app = App::sqlite().await;
+    app.setup().await;
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let r = b.get(&app, "/w/999").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<html lang=\"nl\">")
+            && html.contains("Deze pagina of dit item bestaat niet")
+    );
+    let i = html.find("noem dan deze code: <code>").unwrap();
+    let id = html[i + 26..].split('<').next().unwrap();
+    assert_eq!(id.len(), 10, "an id to quote");
+}
