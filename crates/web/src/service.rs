@@ -27,6 +27,14 @@ pub const RESET_MINUTES: i64 = 60;
 /// How long a browser session lasts.
 pub const SESSION_DAYS: i64 = 14;
 
+/// Maps a store conflict (a unique rule broken) to `err`, anything else as usual.
+fn on_conflict(err: AppError) -> impl FnOnce(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Conflict => err,
+        e => e.into(),
+    }
+}
+
 fn hash(password: &Password) -> Result<String> {
     hash_password(password.expose()).map_err(AppError::internal)
 }
@@ -67,10 +75,7 @@ pub async fn setup(
         .store
         .setup(&owner, now_ms())
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => AppError::AlreadySetUp,
-            e => e.into(),
-        })?;
+        .map_err(on_conflict(AppError::AlreadySetUp))?;
     audit(
         state,
         Some(ws.id),
@@ -379,10 +384,7 @@ pub async fn add_member(
             .store
             .add_member(ws, existing.id, role, now)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => AppError::AlreadyMember,
-                e => e.into(),
-            })?;
+            .map_err(on_conflict(AppError::AlreadyMember))?;
         audit(
             state,
             Some(ws),
@@ -455,10 +457,7 @@ pub async fn change_role(
         .store
         .set_member_role(ws, member, role)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => AppError::LastOwner,
-            e => e.into(),
-        })?;
+        .map_err(on_conflict(AppError::LastOwner))?;
     audit(
         state,
         Some(ws),
@@ -483,10 +482,7 @@ pub async fn remove_member(state: &AppState, user: &User, ws: i64, member: i64) 
         .store
         .remove_member(ws, member)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => AppError::LastOwner,
-            e => e.into(),
-        })?;
+        .map_err(on_conflict(AppError::LastOwner))?;
     audit(
         state,
         Some(ws),
