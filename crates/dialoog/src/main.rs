@@ -1,6 +1,7 @@
 //! `dialoog`: the one binary. See `dialoog --help`.
 
 mod bench;
+mod keys;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -117,6 +118,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
+    /// Re-seal every channel's credentials with a new secret key.
+    RotateKey {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print a one-hour password-reset link for a user (when no SMTP is set).
     ResetLink {
         /// The user's e-mail address.
@@ -178,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
                     public_url: public_url.clone(),
                     mailer,
                 },
+                keys::load(&db.data)?,
             );
             let app = dialoog_web::app(state);
             tracing::info!(
@@ -229,6 +236,23 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            command: AdminCommand::RotateKey { db },
+        } => {
+            let store = db.open().await?;
+            let printed = keys::rotate(&store, &db.data).await?;
+            #[allow(clippy::print_stdout)]
+            match printed {
+                Some(key) => println!(
+                    "{key}\nAll credentials are now sealed with the key above: set it as DIALOOG_SECRET_KEY before the next start."
+                ),
+                None => println!(
+                    "All credentials are now sealed with a new key in {}.",
+                    keys::key_file(&db.data).display()
+                ),
+            }
+            Ok(())
+        }
+        Command::Admin {
             command:
                 AdminCommand::ResetLink {
                     email,
@@ -249,6 +273,7 @@ async fn main() -> anyhow::Result<()> {
                     public_url: public_url.trim_end_matches('/').to_owned(),
                     mailer: None,
                 },
+                keys::load(&db.data)?,
             );
             let link = dialoog_web::service::reset_link(&state, &user)
                 .await

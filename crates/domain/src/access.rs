@@ -58,8 +58,9 @@ impl Role {
         use Action as A;
         use Role as R;
         match action {
-            A::ViewWorkspace | A::ViewMembers => true,
-            A::EditSettings | A::ManageMembers | A::ViewAudit => {
+            A::ViewWorkspace | A::ViewMembers | A::ViewChannels => true,
+            A::SyncChannels => !matches!(self, R::Client),
+            A::EditSettings | A::ManageMembers | A::ViewAudit | A::ManageChannels => {
                 matches!(self, R::Owner | R::Manager)
             }
             A::GrantOwner => matches!(self, R::Owner),
@@ -88,17 +89,26 @@ pub enum Action {
     GrantOwner,
     /// Read the audit log.
     ViewAudit,
+    /// See the channels and their health.
+    ViewChannels,
+    /// Connect and disconnect channels.
+    ManageChannels,
+    /// Fetch a channel's new items now.
+    SyncChannels,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 9] = [
         Action::ViewWorkspace,
         Action::ViewMembers,
         Action::EditSettings,
         Action::ManageMembers,
         Action::GrantOwner,
         Action::ViewAudit,
+        Action::ViewChannels,
+        Action::ManageChannels,
+        Action::SyncChannels,
     ];
 }
 

@@ -7,6 +7,7 @@
 //! the only crate that writes SQL.
 
 mod audit;
+mod channels;
 mod error;
 mod models;
 mod users;
@@ -15,6 +16,7 @@ mod workspaces;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use channels::{Channel, Item, NewItem};
 pub use error::StoreError;
 pub use models::*;
 pub use users::NewOwner;

@@ -71,6 +71,10 @@ pub enum AppError {
     /// The body is larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A network refused or failed: the reason in its words (and the
+    /// channel's status records it).
+    #[error("network: {0}")]
+    Network(String),
     /// Something broke on our side; the id is in the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -99,6 +103,7 @@ impl AppError {
             AppError::BodyMismatch(_) => "invalid_body",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -122,6 +127,7 @@ impl AppError {
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Network(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +138,7 @@ impl AppError {
             AppError::Throttled(min) => {
                 t.fmt("error.too_many_attempts", &[("minutes", &min.to_string())])
             }
+            AppError::Network(reason) => t.fmt("error.network_error", &[("reason", reason)]),
             other => t.s(&format!("error.{}", other.code())).to_owned(),
         }
     }

@@ -6,6 +6,7 @@
 //! cannot disagree.
 
 pub mod api;
+pub mod channels;
 pub mod error;
 pub mod i18n;
 pub mod mail;
@@ -53,6 +54,8 @@ pub struct Inner {
     pub throttle: security::Throttle,
     /// Request counts and latencies.
     pub metrics: metrics::Metrics,
+    /// Seals and opens channel credentials.
+    pub cipher: dialoog_engine::Cipher,
 }
 
 impl std::ops::Deref for AppState {
@@ -63,13 +66,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state from a migrated store and the configuration.
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    /// Builds the state from a migrated store, the configuration and the
+    /// cipher for channel credentials.
+    pub fn new(store: Store, config: WebConfig, cipher: dialoog_engine::Cipher) -> Self {
         Self(Arc::new(Inner {
             store,
             config,
             throttle: security::Throttle::default(),
             metrics: metrics::Metrics::default(),
+            cipher,
         }))
     }
 }

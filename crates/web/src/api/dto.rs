@@ -303,3 +303,88 @@ pub struct Problem {
     /// Stable code.
     pub code: String,
 }
+
+/// A channel and its health.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelDto {
+    /// Stable id.
+    pub id: i64,
+    /// `rss` (more networks follow).
+    pub network: String,
+    /// Its name (the feed's title).
+    pub name: String,
+    /// `new`, `ok`, `needs_reconnect` or `failing`.
+    pub status: String,
+    /// Why, when not ok.
+    pub status_reason: String,
+    /// Since when the status holds (RFC 3339).
+    pub status_since: String,
+    /// When it was last fetched.
+    pub last_sync_at: Option<String>,
+}
+
+impl From<&dialoog_store::Channel> for ChannelDto {
+    fn from(c: &dialoog_store::Channel) -> Self {
+        Self {
+            id: c.id,
+            network: c.network.clone(),
+            name: c.name.clone(),
+            status: c.status.clone(),
+            status_reason: c.status_reason.clone(),
+            status_since: rfc3339(c.status_since),
+            last_sync_at: c.last_sync_at.map(rfc3339),
+        }
+    }
+}
+
+/// `POST /api/v1/workspaces/{ws}/channels`: the network and its credentials.
+#[derive(Deserialize, ToSchema)]
+pub struct ChannelCreate {
+    /// `rss`.
+    pub network: String,
+    /// For `rss`: the feed's address.
+    #[serde(default)]
+    pub feed_url: Option<String>,
+}
+
+/// The result of "sync now".
+#[derive(Serialize, ToSchema)]
+pub struct SyncResult {
+    /// Items the network returned.
+    pub fetched: usize,
+    /// Of those, items not stored before.
+    pub new: u64,
+}
+
+/// An inbound item.
+#[derive(Serialize, ToSchema)]
+pub struct ItemDto {
+    /// Stable id.
+    pub id: i64,
+    /// The network's id for it.
+    pub external_id: String,
+    /// `comment`, `mention`, `direct_message`, `review`, `email`, `post`.
+    pub kind: String,
+    /// The author's name.
+    pub author_name: String,
+    /// Plain text.
+    pub text: String,
+    /// Link.
+    pub url: Option<String>,
+    /// Written at (RFC 3339).
+    pub published_at: Option<String>,
+}
+
+impl From<&dialoog_store::Item> for ItemDto {
+    fn from(i: &dialoog_store::Item) -> Self {
+        Self {
+            id: i.id,
+            external_id: i.external_id.clone(),
+            kind: i.kind.clone(),
+            author_name: i.author_name.clone(),
+            text: i.text.clone(),
+            url: i.url.clone(),
+            published_at: i.published_at.map(rfc3339),
+        }
+    }
+}

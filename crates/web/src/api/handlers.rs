@@ -293,3 +293,86 @@ pub async fn accept_invite(
         }),
     ))
 }
+
+/// The workspace's channels and their health.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/channels", tag = "channels", security(("bearer" = [])),
+    params(("ws" = i64, Path)), responses((status = 200, body = Vec<ChannelDto>), (status = 404, body = Problem)))]
+pub async fn list_channels(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+) -> ApiResult<Json<Vec<ChannelDto>>> {
+    service::access(&s, &u, ws, Action::ViewChannels).await?;
+    Ok(Json(
+        s.store
+            .channels(ws)
+            .await?
+            .iter()
+            .map(ChannelDto::from)
+            .collect(),
+    ))
+}
+
+/// Connects a channel; the network is asked first whether the credentials work.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/channels", tag = "channels", security(("bearer" = [])), request_body = ChannelCreate,
+    params(("ws" = i64, Path)),
+    responses((status = 201, body = ChannelDto), (status = 403, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem, description = "the network refused or failed")))]
+pub async fn create_channel(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<(StatusCode, Json<ChannelDto>)> {
+    service::access(&s, &u, ws, Action::ManageChannels).await?;
+    let creds = crate::channels::credentials(&body)?;
+    let ch = crate::channels::connect(&s, &u, ws, &creds).await?;
+    Ok((StatusCode::CREATED, Json((&ch).into())))
+}
+
+/// Fetches the channel's new inbound items now.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/channels/{id}/sync", tag = "channels", security(("bearer" = [])),
+    params(("ws" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = SyncResult), (status = 404, body = Problem), (status = 502, body = Problem, description = "the network refused or failed; the channel's status says why")))]
+pub async fn sync_channel(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+) -> ApiResult<Json<SyncResult>> {
+    let o = crate::channels::sync(&s, &u, ws, id).await?;
+    Ok(Json(SyncResult {
+        fetched: o.fetched,
+        new: o.new,
+    }))
+}
+
+/// Disconnects a channel (its items go with it).
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/channels/{id}", tag = "channels", security(("bearer" = [])),
+    params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_channel(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    crate::channels::disconnect(&s, &u, ws, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The channel's latest inbound items, newest first.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/channels/{id}/items", tag = "channels", security(("bearer" = [])),
+    params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = Vec<ItemDto>), (status = 404, body = Problem)))]
+pub async fn channel_items(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+) -> ApiResult<Json<Vec<ItemDto>>> {
+    service::access(&s, &u, ws, Action::ViewChannels).await?;
+    let ch = s.store.channel(ws, id).await?;
+    Ok(Json(
+        s.store
+            .items(ch.id, 100)
+            .await?
+            .iter()
+            .map(ItemDto::from)
+            .collect(),
+    ))
+}

@@ -191,6 +191,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::change_member, handlers::remove_member))
         .routes(routes!(handlers::workspace_audit))
         .routes(routes!(handlers::accept_invite))
+        .routes(routes!(handlers::list_channels, handlers::create_channel))
+        .routes(routes!(handlers::sync_channel))
+        .routes(routes!(handlers::delete_channel))
+        .routes(routes!(handlers::channel_items))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -24,19 +24,61 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/workspaces/{ws}/members/{user_id}"),
     ("GET", "/api/v1/workspaces/{ws}/audit"),
     ("POST", "/api/v1/invites/{code}"),
+    ("GET", "/api/v1/workspaces/{ws}/channels"),
+    ("POST", "/api/v1/workspaces/{ws}/channels"),
+    ("POST", "/api/v1/workspaces/{ws}/channels/{id}/sync"),
+    ("DELETE", "/api/v1/workspaces/{ws}/channels/{id}"),
+    ("GET", "/api/v1/workspaces/{ws}/channels/{id}/items"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
 
 /// The workspace-scoped API routes with what they need and a valid body.
-fn scoped_api() -> Vec<(
+type Scoped = Vec<(
     &'static str,
     &'static str,
     Action,
     Option<Value>,
     StatusCode,
-)> {
+)>;
+
+fn scoped_api(feed: &str) -> Scoped {
     vec![
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/channels",
+            Action::ViewChannels,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/channels",
+            Action::ManageChannels,
+            Some(json!({"network": "rss", "feed_url": feed})),
+            StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/channels/{channel}/sync",
+            Action::SyncChannels,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/channels/{channel}/items",
+            Action::ViewChannels,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/channels/{channel}",
+            Action::ManageChannels,
+            None,
+            StatusCode::NO_CONTENT,
+        ),
         (
             "GET",
             "/api/v1/workspaces/{ws}",
@@ -207,6 +249,9 @@ struct World {
     owner_token: String,
     /// role → (token, user id, email), members of A only.
     people: Vec<(Role, String, i64, String)>,
+    /// A feed to connect channels to, and a channel of B.
+    feed: crate::feeds::FeedServer,
+    b_channel: i64,
 }
 
 async fn world() -> World {
@@ -222,6 +267,9 @@ async fn world() -> World {
     }
     // B's owner is somebody no one in A is: the matrix users are strangers to B.
     let (_, b_owner) = app.member(&owner, b, "owner@b.nl", "owner").await;
+    let feed =
+        crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
+    let b_channel = channel(&app, &owner, b, &feed.url).await;
     World {
         app,
         a,
@@ -229,12 +277,29 @@ async fn world() -> World {
         b_owner,
         owner_token: owner,
         people,
+        feed,
+        b_channel,
     }
 }
 
-fn fill(path: &str, ws: i64, user: i64) -> String {
+async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
+    let body = json!({"network": "rss", "feed_url": feed});
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/channels"),
+            Some(owner),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+fn fill(path: &str, ws: i64, user: i64, channel: i64) -> String {
     path.replace("{ws}", &ws.to_string())
         .replace("{user_id}", &user.to_string())
+        .replace("{channel}", &channel.to_string())
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {
@@ -257,11 +322,9 @@ async fn no_role_reaches_another_workspace() {
     let w = world().await;
     let before = snapshot(&w).await;
     for (role, token, _, email) in &w.people {
-        for (method, path, _, body, _) in scoped_api() {
-            let (s, v) = w
-                .app
-                .call(method, &fill(path, w.b, w.b_owner), Some(token), body)
-                .await;
+        for (method, path, _, body, _) in scoped_api(&w.feed.url) {
+            let p = fill(path, w.b, w.b_owner, w.b_channel);
+            let (s, v) = w.app.call(method, &p, Some(token), body).await;
             assert_eq!(
                 s,
                 StatusCode::NOT_FOUND,
@@ -270,7 +333,7 @@ async fn no_role_reaches_another_workspace() {
         }
         let browser = Browser::signed_in(&w.app, email).await;
         for (method, path, _, form) in scoped_ui() {
-            let p = fill(path, w.b, w.b_owner);
+            let p = fill(path, w.b, w.b_owner, w.b_channel);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -326,15 +389,16 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
     let mut n = 0;
     for (role, token, _, email) in &w.people {
         let browser = Browser::signed_in(&w.app, email).await;
-        for (method, path, action, body, ok) in scoped_api() {
+        for (method, path, action, body, ok) in scoped_api(&w.feed.url) {
             n += 1;
             let (_, target) = w
                 .app
                 .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
                 .await;
+            let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
             let (s, v) = w
                 .app
-                .call(method, &fill(path, w.a, target), Some(token), body)
+                .call(method, &fill(path, w.a, target, ch), Some(token), body)
                 .await;
             let expected = if role.can(action) {
                 ok
@@ -350,7 +414,8 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .app
                 .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
                 .await;
-            let p = fill(path, w.a, target);
+            let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
+            let p = fill(path, w.a, target, ch);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -380,7 +445,7 @@ async fn every_ui_form_refuses_a_missing_or_wrong_csrf_token() {
         if *method != "POST" {
             continue;
         }
-        let p = fill(path, w.a, w.b_owner)
+        let p = fill(path, w.a, w.b_owner, 1)
             .replace("{id}", "1")
             .replace("{token}", "x")
             .replace("{code}", "x");

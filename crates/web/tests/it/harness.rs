@@ -23,6 +23,7 @@ impl App {
                 public_url: url.clone(),
                 mailer: None,
             },
+            dialoog_engine::Cipher::new([7; 32]),
         );
         tokio::spawn(async move { axum::serve(listener, dialoog_web::app(state)).await });
         let http = reqwest::Client::builder()

@@ -121,6 +121,7 @@ async fn reset_link_and_invitation_arrive_by_email() {
             public_url: url.clone(),
             mailer: Some(mailer),
         },
+        dialoog_engine::Cipher::new([7; 32]),
     );
     tokio::spawn(async move { axum::serve(listener, dialoog_web::app(state)).await });
     app.url = url;

@@ -3,6 +3,8 @@
 
 mod access;
 mod api;
+mod channels;
+mod feeds;
 mod harness;
 mod i18n;
 mod mail;

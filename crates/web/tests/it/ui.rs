@@ -214,6 +214,7 @@ async fn password_reset_link_works_once() {
             public_url: app.url.clone(),
             mailer: None,
         },
+        dialoog_engine::Cipher::new([7; 32]),
     );
     let user = app
         .db

@@ -1,0 +1,171 @@
+//! The contract every network's connector fulfils.
+
+use std::time::Duration;
+
+/// What an inbound item is, by the network's meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A reply or comment under one of our posts.
+    Comment,
+    /// A post that mentions us.
+    Mention,
+    /// A private message.
+    DirectMessage,
+    /// A review.
+    Review,
+    /// An e-mail.
+    Email,
+    /// A post or article (feeds, listening).
+    Post,
+}
+
+impl ItemKind {
+    /// The stable name stored and shown in the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Comment => "comment",
+            ItemKind::Mention => "mention",
+            ItemKind::DirectMessage => "direct_message",
+            ItemKind::Review => "review",
+            ItemKind::Email => "email",
+            ItemKind::Post => "post",
+        }
+    }
+}
+
+/// Who wrote an item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Author {
+    /// Stable id on the network (a URL, a DID, an address).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Handle (`@anna@social.nl`, `anna.bsky.social`), where there is one.
+    pub handle: Option<String>,
+}
+
+/// Something that came in from a network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundItem {
+    /// The network's stable id: the same item always has the same id.
+    pub external_id: String,
+    /// What it is.
+    pub kind: ItemKind,
+    /// Who wrote it.
+    pub author: Author,
+    /// The conversation it belongs to.
+    pub thread_ref: Option<String>,
+    /// The item it answers.
+    pub in_reply_to: Option<String>,
+    /// Its text, as plain text (HTML already turned into text).
+    pub text: String,
+    /// A link to it.
+    pub url: Option<String>,
+    /// When it was written (UTC milliseconds).
+    pub published_at: Option<i64>,
+}
+
+/// The result of a fetch: new items and where to resume next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// The items (possibly some seen before: storage keeps each once).
+    pub items: Vec<InboundItem>,
+    /// The cursor to pass to the next fetch.
+    pub cursor: String,
+}
+
+/// How a network counts text length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Unicode grapheme clusters (Bluesky).
+    Graphemes,
+    /// Characters, with every URL counted as 23 and remote mentions by their
+    /// local part (Mastodon).
+    CharactersUrl23,
+    /// Unicode scalar values.
+    Characters,
+}
+
+/// A network's rules, declared by its connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// Whether Dialoog can publish there.
+    pub can_publish: bool,
+    /// The longest post, if there is a limit.
+    pub max_length: Option<usize>,
+    /// How that length is counted.
+    pub counting: Counting,
+    /// Images per post.
+    pub max_images: usize,
+    /// Bytes per image.
+    pub max_image_bytes: usize,
+    /// What can be replied to from Dialoog.
+    pub can_reply_to: &'static [ItemKind],
+}
+
+/// Why a call to a network failed, classified by what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectorError {
+    /// Try again later (after `retry_after` when the network said so).
+    #[error("temporary problem: {reason}")]
+    Transient {
+        /// What went wrong, in words.
+        reason: String,
+        /// How long the network asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The credentials are not (or no longer) accepted: reconnect.
+    #[error("not authorised: {reason}")]
+    Authorization {
+        /// The network's words.
+        reason: String,
+    },
+    /// This will not work however often it is tried.
+    #[error("{reason}")]
+    Permanent {
+        /// A reason a person can read.
+        reason: String,
+    },
+    /// A publish may or may not have happened (the answer was lost).
+    #[error("outcome unknown: {reason}")]
+    OutcomeUnknown {
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl ConnectorError {
+    /// A permanent error with a reason.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        ConnectorError::Permanent {
+            reason: reason.into(),
+        }
+    }
+
+    /// The channel status this error leads to: `needs_reconnect` or `failing`.
+    pub fn channel_status(&self) -> &'static str {
+        match self {
+            ConnectorError::Authorization { .. } => "needs_reconnect",
+            _ => "failing",
+        }
+    }
+}
+
+/// One network account, as Dialoog uses it.
+///
+/// Each network implements what it supports; the defaults answer that the
+/// network does not offer it, as a permanent error with a reason.
+pub trait Connector {
+    /// The network's rules.
+    fn rules(&self) -> Rules;
+
+    /// Fetches inbound items since `cursor` (empty: from the start).
+    fn fetch(
+        &self,
+        cursor: &str,
+    ) -> impl std::future::Future<Output = Result<Fetched, ConnectorError>> + Send;
+
+    /// Checks the credentials; returns a name for the channel.
+    fn check(&self) -> impl std::future::Future<Output = Result<String, ConnectorError>> + Send;
+}

@@ -1,0 +1,115 @@
+//! The HTTP habits every connector shares: time-outs, bounded bodies, and
+//! turning a network's answer into a classified error.
+
+use crate::ConnectorError;
+use reqwest::{Response, StatusCode, header};
+use std::time::Duration;
+
+/// The client connectors use: rustls, time-outs, a clear user agent.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("Dialoog/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Reads a body of at most `limit` bytes; a longer one is an error, so a
+/// stream that never ends cannot exhaust memory.
+pub async fn body_limited(resp: Response, limit: usize) -> Result<Vec<u8>, ConnectorError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ConnectorError::permanent(format!(
+            "the answer is larger than {} MB",
+            limit >> 20
+        )));
+    }
+    let mut resp = resp;
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if out.len() + chunk.len() > limit {
+            return Err(ConnectorError::permanent(format!(
+                "the answer is larger than {} MB",
+                limit >> 20
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// A failure to reach the network or to read its answer: worth retrying.
+pub fn transport(e: reqwest::Error) -> ConnectorError {
+    let reason = if e.is_timeout() {
+        "the network did not answer in time".to_owned()
+    } else if e.is_connect() {
+        "the network could not be reached".to_owned()
+    } else {
+        format!("the connection failed ({e})")
+    };
+    ConnectorError::Transient {
+        reason,
+        retry_after: None,
+    }
+}
+
+/// `Retry-After` (seconds) or a rate-limit reset header, if present.
+pub fn retry_after(resp: &Response) -> Option<Duration> {
+    let h = resp.headers();
+    h.get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Classifies a non-success answer. `body` is the start of what the network
+/// said, used in the reason when it is short text.
+pub fn classify(status: StatusCode, retry: Option<Duration>, body: &str) -> ConnectorError {
+    let said = body.trim();
+    let said = if !said.is_empty() && said.len() <= 300 && !said.starts_with('<') {
+        format!(": {said}")
+    } else {
+        String::new()
+    };
+    match status.as_u16() {
+        429 => ConnectorError::Transient {
+            reason: format!("the network asks us to slow down (429){said}"),
+            retry_after: retry,
+        },
+        500..=599 => ConnectorError::Transient {
+            reason: format!("the network has a problem ({status}){said}"),
+            retry_after: retry,
+        },
+        401 | 403 => ConnectorError::Authorization {
+            reason: format!("the network refused the credentials ({status}){said}"),
+        },
+        404 | 410 => {
+            ConnectorError::permanent(format!("the address does not exist (any more) ({status})"))
+        }
+        _ => ConnectorError::permanent(format!("the network refused the request ({status}){said}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified() {
+        assert!(
+            matches!(classify(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(30)), ""), ConnectorError::Transient { retry_after: Some(d), .. } if d.as_secs() == 30)
+        );
+        assert!(
+            matches!(classify(StatusCode::BAD_GATEWAY, None, "<html>"), ConnectorError::Transient { ref reason, .. } if reason == "the network has a problem (502 Bad Gateway)")
+        );
+        assert_eq!(
+            classify(StatusCode::UNAUTHORIZED, None, "token revoked").channel_status(),
+            "needs_reconnect"
+        );
+        assert!(matches!(
+            classify(StatusCode::NOT_FOUND, None, ""),
+            ConnectorError::Permanent { .. }
+        ));
+    }
+}

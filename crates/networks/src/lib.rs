@@ -1,0 +1,14 @@
+//! Dialoog's connectors: one contract ([`contract::Connector`]) for every
+//! network, and a module per network speaking its real wire format.
+//!
+//! Connectors do no storage and know nothing of HTTP handlers: they turn a
+//! network's answers into [`contract::InboundItem`]s and a network's
+//! failures into a classified [`contract::ConnectorError`]. Every base URL is
+//! configurable, so tests point them at loopback servers.
+
+pub mod contract;
+pub mod feed;
+pub mod html;
+pub mod http;
+
+pub use contract::{Connector, ConnectorError, Fetched, InboundItem, ItemKind, Rules};
