@@ -128,3 +128,82 @@ fn a_bad_database_url_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn rotate_key_reseals_every_channel() {
+    let dir = std::env::temp_dir().join(format!("dialoog-rotate-{}", std::process::id()));
+    let data = dir.to_str().unwrap().to_owned();
+    assert!(
+        dialoog()
+            .args(["migrate", "--data", &data])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    // First run makes the key file (readable by its owner only).
+    assert!(
+        dialoog()
+            .args(["admin", "rotate-key", "--data", &data])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let key_file = dir.join("secret.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let old =
+        dialoog_engine::Cipher::from_text(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let store = dialoog_store::Store::connect(&format!("sqlite://{data}/dialoog.db"))
+        .await
+        .unwrap();
+    let owner = dialoog_store::NewOwner {
+        organisation: "B",
+        name: "A",
+        email: "a@b.nl",
+        password_hash: "x",
+        locale: "nl",
+        timezone: "UTC",
+    };
+    let (_, ws) = store.setup(&owner, 0).await.unwrap();
+    let sealed = old
+        .seal(br#"{"network":"rss","feed_url":"https://x.nl/feed"}"#)
+        .unwrap();
+    let ch = store
+        .create_channel(ws.id, "rss", "X", &sealed, 0)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let out = dialoog()
+        .args(["admin", "rotate-key", "--data", &data])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sealed with a new key"));
+    let new =
+        dialoog_engine::Cipher::from_text(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let store = dialoog_store::Store::connect(&format!("sqlite://{data}/dialoog.db"))
+        .await
+        .unwrap();
+    let now = store.channel(ws.id, ch.id).await.unwrap().credentials;
+    assert_eq!(
+        new.open(&now).unwrap(),
+        br#"{"network":"rss","feed_url":"https://x.nl/feed"}"#.to_vec()
+    );
+    assert!(old.open(&now).is_err());
+    assert!(dir.join("secret.key.old").exists());
+    store.close().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
