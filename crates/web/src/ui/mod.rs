@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod channels;
 pub mod forms;
 mod page;
 mod workspace;
@@ -334,6 +335,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/members/{user_id}/role"),
     ("POST", "/w/{ws}/members/{user_id}/remove"),
     ("GET", "/w/{ws}/audit"),
+    ("GET", "/w/{ws}/channels"),
+    ("POST", "/w/{ws}/channels"),
+    ("POST", "/w/{ws}/channels/{channel}/sync"),
+    ("POST", "/w/{ws}/channels/{channel}/remove"),
 ];
 
 /// The UI router.
@@ -390,6 +395,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(workspace::member_remove),
         )
         .route("/w/{ws}/audit", get(workspace::audit))
+        .route("/w/{ws}/channels", get(channels::page).post(channels::add))
+        .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
+        .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))

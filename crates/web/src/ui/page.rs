@@ -105,6 +105,11 @@ impl Page {
             active: false,
         }));
         nav.push(NavItem {
+            href: format!("/w/{id}/channels"),
+            key: "nav.channels",
+            active: false,
+        });
+        nav.push(NavItem {
             href: format!("/w/{id}/members"),
             key: "nav.members",
             active: false,

@@ -132,8 +132,34 @@ fn scoped_api(feed: &str) -> Scoped {
 }
 
 /// The workspace-scoped UI routes with what they need and a form body.
-fn scoped_ui() -> Vec<(&'static str, &'static str, Action, &'static str)> {
-    vec![
+fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
+    let channels = [
+        (
+            "GET",
+            "/w/{ws}/channels",
+            Action::ViewChannels,
+            String::new(),
+        ),
+        (
+            "POST",
+            "/w/{ws}/channels",
+            Action::ManageChannels,
+            format!("feed_url={}", feed.replace(':', "%3A").replace('/', "%2F")),
+        ),
+        (
+            "POST",
+            "/w/{ws}/channels/{channel}/sync",
+            Action::SyncChannels,
+            String::new(),
+        ),
+        (
+            "POST",
+            "/w/{ws}/channels/{channel}/remove",
+            Action::ManageChannels,
+            String::new(),
+        ),
+    ];
+    let rest: Vec<(&'static str, &'static str, Action, &'static str)> = vec![
         ("GET", "/w/{ws}", Action::ViewWorkspace, ""),
         ("GET", "/w/{ws}/area/publish", Action::ViewWorkspace, ""),
         ("GET", "/w/{ws}/settings", Action::EditSettings, ""),
@@ -163,7 +189,11 @@ fn scoped_ui() -> Vec<(&'static str, &'static str, Action, &'static str)> {
             "",
         ),
         ("GET", "/w/{ws}/audit", Action::ViewAudit, ""),
-    ]
+    ];
+    channels
+        .into_iter()
+        .chain(rest.into_iter().map(|(m, p, a, f)| (m, p, a, f.to_owned())))
+        .collect()
 }
 
 /// A browser: a cookie jar, signed in through the sign-in form.
@@ -332,12 +362,12 @@ async fn no_role_reaches_another_workspace() {
             );
         }
         let browser = Browser::signed_in(&w.app, email).await;
-        for (method, path, _, form) in scoped_ui() {
+        for (method, path, _, form) in scoped_ui(&w.feed.url) {
             let p = fill(path, w.b, w.b_owner, w.b_channel);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
-                browser.post(&w.app, &p, form).await
+                browser.post(&w.app, &p, &form).await
             };
             assert_eq!(
                 r.status(),
@@ -408,7 +438,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             assert_eq!(s, expected, "API {method} {path} as {role}: {v}");
             w.app.db.store.remove_member(w.a, target).await.ok();
         }
-        for (method, path, action, form) in scoped_ui() {
+        for (method, path, action, form) in scoped_ui(&w.feed.url) {
             n += 1;
             let (_, target) = w
                 .app
@@ -419,7 +449,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
-                browser.post(&w.app, &p, form).await
+                browser.post(&w.app, &p, &form).await
             };
             let allowed = role.can(action);
             let s = r.status();

@@ -218,3 +218,83 @@ async fn a_feed_that_is_not_a_feed_is_refused_at_connect() {
     );
     assert!(app.db.store.channels(1).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn channels_in_the_ui() {
+    use crate::access::Browser;
+    let app = App::sqlite().await;
+    app.setup().await;
+    let feed = FeedServer::start(rss(&[(
+        "a",
+        "Lekker",
+        "Heerlijke <script>alert(1)</script>taart",
+    )]))
+    .await;
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let html = b.get(&app, "/w/1/channels").await.text().await.unwrap();
+    assert!(html.contains("Nog geen kanalen.") && html.contains("Adres van de feed"));
+    let r = b.post(&app, "/w/1/channels", "feed_url=geen-adres").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Vul een webadres in dat begint met https://.")
+    );
+    let r = b
+        .post(
+            &app,
+            "/w/1/channels",
+            &format!(
+                "feed_url={}",
+                feed.url.replace(':', "%3A").replace('/', "%2F")
+            ),
+        )
+        .await;
+    assert_eq!(r.headers()["location"], "/w/1/channels?done=channel_added");
+    let html = b
+        .get(&app, "/w/1/channels?done=channel_added")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Het kanaal is toegevoegd.")
+            && html.contains("Reviews Bakkerij De Vries")
+            && html.contains("nog niet opgehaald")
+    );
+    let html = b
+        .post(&app, "/w/1/channels/1/sync", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("1 items opgehaald, waarvan 1 nieuw."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Heerlijke taart"),
+        "the item is listed as text"
+    );
+    assert!(!html.contains("<script>alert"), "remote content never runs");
+    feed.set(500, "text/plain", "database down".into());
+    let html = b
+        .post(&app, "/w/1/channels/1/sync", "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Het netwerk zegt:")
+            && html.contains("database down")
+            && html.contains("mislukt"),
+        "{html}"
+    );
+    let r = b.post(&app, "/w/1/channels/1/remove", "").await;
+    assert_eq!(
+        r.headers()["location"],
+        "/w/1/channels?done=channel_removed"
+    );
+    assert!(app.db.store.channels(1).await.unwrap().is_empty());
+}

@@ -1,0 +1,199 @@
+//! The channels page: health, "fetch now", adding a feed, disconnecting.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use dialoog_domain::Action;
+use serde::Deserialize;
+
+use super::forms::{FieldErrs, UiForm};
+use super::{Page, UiError, WsCtx, html, see_other};
+use crate::AppState;
+use crate::error::AppError;
+
+/// One channel as the page shows it.
+struct ChannelView {
+    id: i64,
+    name: String,
+    network: String,
+    status: String,
+    status_key: String,
+    reason: String,
+    since: String,
+    last_sync: String,
+    items: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "channels.html")]
+struct ChannelsView {
+    page: Page,
+    errors: FieldErrs,
+    notice: Option<String>,
+    ws: i64,
+    channels: Vec<ChannelView>,
+    can_manage: bool,
+    can_sync: bool,
+    feed_url: String,
+}
+
+async fn render(
+    s: &AppState,
+    w: WsCtx,
+    errors: FieldErrs,
+    notice: Option<String>,
+    feed_url: String,
+) -> Result<Response, UiError> {
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let page = w.page.at(&format!("/w/{ws}/channels"));
+    let tz = &w.m.workspace.timezone;
+    let mut channels = vec![];
+    for c in s
+        .store
+        .channels(ws)
+        .await
+        .map_err(|e| UiError(e.into(), t))?
+    {
+        let items = s
+            .store
+            .items(c.id, 5)
+            .await
+            .map_err(|e| UiError(e.into(), t))?;
+        channels.push(ChannelView {
+            status_key: format!("channels.status.{}", c.status),
+            since: page.when(&c.status_since, tz),
+            last_sync: c
+                .last_sync_at
+                .map_or_else(|| t.s("channels.never").to_owned(), |l| page.when(&l, tz)),
+            items: items
+                .into_iter()
+                .map(|i| {
+                    let text: String = i.text.chars().take(280).collect();
+                    // Only web links are offered; anything else is not a link.
+                    let url = i
+                        .url
+                        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                        .unwrap_or_default();
+                    (i.author_name, text, url)
+                })
+                .collect(),
+            id: c.id,
+            name: c.name,
+            network: c.network,
+            status: c.status,
+            reason: c.status_reason,
+        });
+    }
+    let status = if errors.any() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let v = ChannelsView {
+        can_manage: w.m.role.can(Action::ManageChannels),
+        can_sync: w.m.role.can(Action::SyncChannels),
+        page,
+        errors,
+        notice,
+        ws,
+        channels,
+        feed_url,
+    };
+    Ok((status, html(&v, t)).into_response())
+}
+
+/// `?done=…`.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+pub async fn page(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Query(q): Query<Done>,
+) -> Result<Response, UiError> {
+    w.require(Action::ViewChannels)?;
+    let notice = q
+        .done
+        .and_then(|d| w.me.ctx.t.get(&format!("notice.{d}")))
+        .map(str::to_owned);
+    render(&s, w, FieldErrs::default(), notice, String::new()).await
+}
+
+/// Adding a feed.
+#[derive(Deserialize)]
+pub struct FeedForm {
+    #[serde(default)]
+    feed_url: String,
+}
+
+pub async fn add(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<FeedForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let body = serde_json::json!({"network": "rss", "feed_url": f.feed_url});
+    let result = match crate::channels::credentials(&body) {
+        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            render(&s, w, errors, None, f.feed_url).await
+        }
+    }
+}
+
+/// The empty form.
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn sync(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Path((_, id)): Path<(i64, i64)>,
+    UiForm(_): UiForm<Empty>,
+) -> Result<Response, UiError> {
+    let t = w.me.ctx.t;
+    match crate::channels::sync(&s, &w.me.user, w.m.workspace.id, id).await {
+        Ok(o) => {
+            let notice = t.fmt(
+                "notice.synced",
+                &[
+                    ("fetched", &o.fetched.to_string()),
+                    ("new", &o.new.to_string()),
+                ],
+            );
+            render(&s, w, FieldErrs::default(), Some(notice), String::new()).await
+        }
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            render(&s, w, errors, None, String::new()).await
+        }
+    }
+}
+
+pub async fn remove(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Path((_, id)): Path<(i64, i64)>,
+    UiForm(_): UiForm<Empty>,
+) -> Result<Response, UiError> {
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    crate::channels::disconnect(&s, &w.me.user, ws, id)
+        .await
+        .map_err(|e| UiError(e, t))?;
+    Ok(see_other(&format!("/w/{ws}/channels?done=channel_removed")))
+}
