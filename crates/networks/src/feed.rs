@@ -90,6 +90,34 @@ impl FeedConnector {
     }
 }
 
+/// An author as people know them. RSS 2.0 writes `<author>mail@x.nl (Name)</author>`,
+/// which arrives as an address with a placeholder name.
+fn person(p: &feed_rs::model::Person) -> Author {
+    let email = p.email.as_deref().unwrap_or("").trim();
+    let (address, in_parens) = match (email.find('('), email.rfind(')')) {
+        (Some(a), Some(b)) if a < b => (email[..a].trim(), Some(email[a + 1..b].trim())),
+        _ => (email, None),
+    };
+    let placeholder = p.name.trim().is_empty() || p.name == "author";
+    let name = match (placeholder, in_parens) {
+        (false, _) => p.name.trim().to_owned(),
+        (true, Some(n)) if !n.is_empty() => n.to_owned(),
+        (true, _) if !address.is_empty() => address.to_owned(),
+        _ => p.name.clone(),
+    };
+    let id = p
+        .uri
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or_else(|| (!address.is_empty()).then(|| address.to_owned()))
+        .unwrap_or_else(|| name.clone());
+    Author {
+        id,
+        name,
+        handle: None,
+    }
+}
+
 fn item(entry: feed_rs::model::Entry, feed_title: &str) -> Option<InboundItem> {
     let link = entry.links.first().map(|l| l.href.clone());
     // feed-rs makes up an id when a feed has none; prefer the link then.

@@ -73,7 +73,7 @@ async fn json_feeds() {
 #[tokio::test]
 async fn rss_items_without_guid_are_known_by_their_link() {
     let rss = r#"<rss version="2.0"><channel><title>T</title><link>https://x.example</link><description>d</description>
-<item><title>Een</title><link>https://x.example/een</link></item></channel></rss>"#;
+<item><title>Een</title><link>https://x.example/een</link><author>sanne@x.example (Sanne de Wit)</author></item></channel></rss>"#;
     let url = serve(200, "application/rss+xml", rss.into()).await;
     let c = FeedConnector::new(&url).unwrap();
     let (a, b) = (c.fetch("").await.unwrap(), c.fetch("").await.unwrap());
