@@ -100,7 +100,8 @@ enum Command {
     Analyze,
     /// Whole-pipeline benchmarks on generated data; ends with one JSON line.
     Bench {
-        /// What to measure: `text`.
+        /// What to measure: `text` (language, sentiment, matcher) or `sync`
+        /// (one channel sync from a loopback feed).
         what: String,
         /// How many items (texts, posts).
         #[arg(long, default_value_t = 1_000_000)]
@@ -222,7 +223,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let line = match what.as_str() {
                 "text" => bench::text(items, queries),
-                other => anyhow::bail!("unknown benchmark {other:?}; available: text"),
+                "sync" => bench::sync(items).await?,
+                other => anyhow::bail!("unknown benchmark {other:?}; available: text, sync"),
             };
             #[allow(clippy::print_stdout)]
             {

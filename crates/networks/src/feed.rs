@@ -141,15 +141,7 @@ fn item(entry: feed_rs::model::Entry, feed_title: &str) -> Option<InboundItem> {
         (false, _) if body.is_empty() => title,
         _ => body,
     };
-    let author = entry.authors.first().map(|p| Author {
-        id: p
-            .uri
-            .clone()
-            .or_else(|| p.email.clone())
-            .unwrap_or_else(|| p.name.clone()),
-        name: p.name.clone(),
-        handle: None,
-    });
+    let author = entry.authors.first().map(person);
     let when = entry
         .published
         .or(entry.updated)

@@ -81,6 +81,11 @@ async fn rss_items_without_guid_are_known_by_their_link() {
         a.items[0].external_id, b.items[0].external_id,
         "the same item keeps its id"
     );
+    let author = &a.items[0].author;
+    assert_eq!(
+        (author.name.as_str(), author.id.as_str()),
+        ("Sanne de Wit", "sanne@x.example")
+    );
 }
 
 #[tokio::test]
