@@ -179,13 +179,23 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| format!("http://{addr}"))
                 .trim_end_matches('/')
                 .to_owned();
+            let cipher = keys::load(&db.data)?;
+            let (stop_polling, polling_stopped) = tokio::sync::oneshot::channel::<()>();
+            let poller = tokio::spawn(dialoog_engine::poller::run(
+                store.clone(),
+                cipher.clone(),
+                dialoog_engine::poller::PollerConfig::default(),
+                async {
+                    let _ = polling_stopped.await;
+                },
+            ));
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
                     public_url: public_url.clone(),
                     mailer,
                 },
-                keys::load(&db.data)?,
+                cipher,
             );
             let app = dialoog_web::app(state);
             tracing::info!(
@@ -199,6 +209,9 @@ async fn main() -> anyhow::Result<()> {
             )
             .with_graceful_shutdown(shutdown())
             .await?;
+            let _ = stop_polling.send(());
+            // A sync under way may finish; one that hangs is not waited for.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), poller).await;
             store.close().await;
             Ok(())
         }

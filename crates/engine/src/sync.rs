@@ -2,9 +2,11 @@
 //! store each item once, and record the channel's health with a reason.
 
 use dialoog_networks::feed::FeedConnector;
-use dialoog_networks::{Connector, ConnectorError, InboundItem};
-use dialoog_store::{Channel, NewItem, Store, StoreError};
+use dialoog_networks::mastodon::MastodonConnector;
+use dialoog_networks::{AnyConnector, Connector, ConnectorError, InboundItem};
+use dialoog_store::{Channel, NewItem, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 use crate::Cipher;
 
@@ -17,6 +19,13 @@ pub enum Credentials {
         /// The feed's address.
         feed_url: String,
     },
+    /// An account on a Mastodon instance.
+    Mastodon {
+        /// The instance's address.
+        instance_url: String,
+        /// The account's OAuth access token.
+        access_token: String,
+    },
 }
 
 impl Credentials {
@@ -24,13 +33,19 @@ impl Credentials {
     pub fn network(&self) -> &'static str {
         match self {
             Credentials::Rss { .. } => "rss",
+            Credentials::Mastodon { .. } => "mastodon",
         }
     }
 
-    fn connector(&self) -> Result<FeedConnector, ConnectorError> {
-        match self {
-            Credentials::Rss { feed_url } => FeedConnector::new(feed_url),
-        }
+    /// The connector these credentials open.
+    pub fn connector(&self) -> Result<AnyConnector, ConnectorError> {
+        Ok(match self {
+            Credentials::Rss { feed_url } => AnyConnector::Feed(FeedConnector::new(feed_url)?),
+            Credentials::Mastodon {
+                instance_url,
+                access_token,
+            } => AnyConnector::Mastodon(MastodonConnector::new(instance_url, access_token)?),
+        })
     }
 }
 
@@ -74,7 +89,26 @@ fn to_new(it: InboundItem) -> NewItem {
         text: it.text,
         url: it.url,
         published_at: it.published_at,
+        media: serde_json::to_string(&it.media).unwrap_or_else(|_| "[]".to_owned()),
     }
+}
+
+/// The shortest wait after a failure.
+const MIN_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest wait between attempts at a failing channel.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// When a failing channel is tried next: the longer it has been failing,
+/// the longer the wait (about doubling, from one minute to an hour), and
+/// never sooner than the network asked.
+pub fn backoff(failing_for: Duration, retry_after: Option<Duration>) -> Duration {
+    failing_for
+        .clamp(MIN_BACKOFF, MAX_BACKOFF)
+        .max(retry_after.unwrap_or_default())
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Syncs one channel now. On failure the channel's status says why (and
@@ -95,33 +129,76 @@ pub async fn sync_channel(
     let creds = match creds {
         Ok(c) => c,
         Err(e) => {
+            let reason = e.to_string();
             store
-                .record_sync(channel.id, "needs_reconnect", &e.to_string(), None, now)
+                .record_sync(
+                    channel.id,
+                    &record("needs_reconnect", &reason, None, now, None),
+                )
                 .await?;
             return Err(e);
         }
     };
-    let fetched = match creds.connector() {
+    let connector = creds.connector();
+    let fetched = match &connector {
         Ok(c) => c.fetch(&channel.cursor).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.clone()),
     };
     match fetched {
         Ok(f) => {
             let n = f.items.len();
             let items: Vec<NewItem> = f.items.into_iter().map(to_new).collect();
             let new = store.insert_items(channel.id, &items, now).await?;
+            let every = connector
+                .as_ref()
+                .map_or(MAX_BACKOFF, |c| c.rules().poll_interval);
+            // More waiting at the network: come back right away.
+            let next = if f.more { now + 1000 } else { now + ms(every) };
             store
-                .record_sync(channel.id, "ok", "", Some(&f.cursor), now)
+                .record_sync(
+                    channel.id,
+                    &record("ok", "", Some(&f.cursor), now, Some(next)),
+                )
                 .await?;
             tracing::info!(channel = channel.id, fetched = n, new, "channel synced");
             Ok(SyncOutcome { fetched: n, new })
         }
         Err(e) => {
             tracing::warn!(channel = channel.id, error = %e, "channel sync failed");
+            let status = e.channel_status();
+            let next = (status != "needs_reconnect").then(|| {
+                let failing_for = if channel.status == status {
+                    Duration::from_millis(u64::try_from(now - channel.status_since).unwrap_or(0))
+                } else {
+                    Duration::ZERO
+                };
+                let retry = match &e {
+                    ConnectorError::Transient { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                now + ms(backoff(failing_for, retry))
+            });
+            let reason = e.to_string();
             store
-                .record_sync(channel.id, e.channel_status(), &e.to_string(), None, now)
+                .record_sync(channel.id, &record(status, &reason, None, now, next))
                 .await?;
             Err(e.into())
         }
+    }
+}
+
+fn record<'a>(
+    status: &'a str,
+    reason: &'a str,
+    cursor: Option<&'a str>,
+    now: i64,
+    next_sync_at: Option<i64>,
+) -> SyncRecord<'a> {
+    SyncRecord {
+        status,
+        reason,
+        cursor,
+        now,
+        next_sync_at,
     }
 }

@@ -45,6 +45,18 @@ pub struct Author {
     pub handle: Option<String>,
 }
 
+/// A picture, video or file attached to an inbound item.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Media {
+    /// Where the network serves it.
+    pub url: String,
+    /// What it is, in the network's words (`image`, `video`, a media type).
+    pub kind: String,
+    /// Its alt text, where it has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alt: String,
+}
+
 /// Something that came in from a network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundItem {
@@ -64,6 +76,8 @@ pub struct InboundItem {
     pub url: Option<String>,
     /// When it was written (UTC milliseconds).
     pub published_at: Option<i64>,
+    /// What is attached to it.
+    pub media: Vec<Media>,
 }
 
 /// The result of a fetch: new items and where to resume next time.
@@ -73,6 +87,9 @@ pub struct Fetched {
     pub items: Vec<InboundItem>,
     /// The cursor to pass to the next fetch.
     pub cursor: String,
+    /// Whether the network has more items after this cursor already (the
+    /// fetch stopped at its page budget): sync again soon.
+    pub more: bool,
 }
 
 /// How a network counts text length.
@@ -102,6 +119,12 @@ pub struct Rules {
     pub max_image_bytes: usize,
     /// What can be replied to from Dialoog.
     pub can_reply_to: &'static [ItemKind],
+    /// Whether the network honours the idempotency key of a publish, so a
+    /// publish whose outcome is unknown may be sent again with the same key.
+    pub idempotent_publish: bool,
+    /// How often a channel is polled for new items when all is well: the
+    /// share of the network's rate limit one channel may use.
+    pub poll_interval: Duration,
 }
 
 /// Why a call to a network failed, classified by what to do about it.
@@ -152,11 +175,89 @@ impl ConnectorError {
     }
 }
 
+/// An image to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// Its media type (`image/png`, `image/jpeg`, …).
+    pub mime: String,
+    /// Alt text for people who cannot see it.
+    pub alt: String,
+}
+
+/// Who sees a post, where the network distinguishes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Everyone, in public timelines.
+    #[default]
+    Public,
+    /// Everyone with the link, kept out of public timelines.
+    Unlisted,
+    /// Followers only.
+    Followers,
+    /// Only the people mentioned (a direct message).
+    Direct,
+}
+
+/// The item a post answers, as the connector needs to know it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The network's id of the item answered.
+    pub external_id: String,
+    /// What it is (a direct message is answered privately).
+    pub kind: Option<ItemKind>,
+    /// Its author's handle, to address the answer to.
+    pub author_handle: Option<String>,
+    /// The conversation it belongs to (its root, where the network needs it).
+    pub thread_ref: Option<String>,
+}
+
+/// A post to publish.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The text, as the author wrote it for this network.
+    pub text: String,
+    /// Images, each with alt text.
+    pub images: Vec<Image>,
+    /// The item it answers, if it is a reply.
+    pub reply_to: Option<ReplyTo>,
+    /// The language it is written in (ISO 639-1).
+    pub language: Option<String>,
+    /// Who sees it.
+    pub visibility: Visibility,
+    /// The same key for every attempt at the same publish.
+    pub idempotency_key: String,
+}
+
+/// Where a published post lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The network's id for it.
+    pub remote_id: String,
+    /// Its public address.
+    pub url: Option<String>,
+}
+
+/// Reactions to a published post, as the network counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Likes or favourites.
+    pub likes: u64,
+    /// Shares, boosts or reposts.
+    pub shares: u64,
+    /// Replies.
+    pub replies: u64,
+    /// Quotes, where the network counts them.
+    pub quotes: u64,
+}
+
 /// One network account, as Dialoog uses it.
 ///
 /// Each network implements what it supports; the defaults answer that the
 /// network does not offer it, as a permanent error with a reason.
-pub trait Connector {
+pub trait Connector: Sync {
     /// The network's rules.
     fn rules(&self) -> Rules;
 
@@ -168,4 +269,47 @@ pub trait Connector {
 
     /// Checks the credentials; returns a name for the channel.
     fn check(&self) -> impl std::future::Future<Output = Result<String, ConnectorError>> + Send;
+
+    /// Publishes a post (a reply when `reply_to` is set).
+    fn publish(
+        &self,
+        post: &Outgoing,
+    ) -> impl std::future::Future<Output = Result<Published, ConnectorError>> + Send {
+        let _ = post;
+        async {
+            Err(ConnectorError::permanent(
+                "this network cannot publish from Dialoog",
+            ))
+        }
+    }
+
+    /// Answers an inbound item through the network (a public reply, or a
+    /// private one to a direct message).
+    fn reply(
+        &self,
+        to: &ReplyTo,
+        text: &str,
+        idempotency_key: &str,
+    ) -> impl std::future::Future<Output = Result<Published, ConnectorError>> + Send {
+        let post = Outgoing {
+            text: text.to_owned(),
+            reply_to: Some(to.clone()),
+            idempotency_key: idempotency_key.to_owned(),
+            ..Outgoing::default()
+        };
+        async move { self.publish(&post).await }
+    }
+
+    /// Reactions to a post published through this channel.
+    fn metrics(
+        &self,
+        remote_id: &str,
+    ) -> impl std::future::Future<Output = Result<Metrics, ConnectorError>> + Send {
+        let _ = remote_id;
+        async {
+            Err(ConnectorError::permanent(
+                "this network gives no figures for posts",
+            ))
+        }
+    }
 }

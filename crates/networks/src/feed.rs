@@ -159,6 +159,7 @@ fn item(entry: feed_rs::model::Entry, feed_title: &str) -> Option<InboundItem> {
         text,
         url: link,
         published_at: when,
+        media: vec![],
     })
 }
 
@@ -171,6 +172,8 @@ impl Connector for FeedConnector {
             max_images: 0,
             max_image_bytes: 0,
             can_reply_to: &[],
+            idempotent_publish: false,
+            poll_interval: std::time::Duration::from_secs(15 * 60),
         }
     }
 
@@ -180,6 +183,7 @@ impl Connector for FeedConnector {
             None => Ok(Fetched {
                 items: vec![],
                 cursor: cursor.to_owned(),
+                more: false,
             }),
             Some((feed, next)) => {
                 let title = feed
@@ -194,6 +198,7 @@ impl Connector for FeedConnector {
                 Ok(Fetched {
                     items,
                     cursor: serde_json::to_string(&next).unwrap_or_default(),
+                    more: false,
                 })
             }
         }

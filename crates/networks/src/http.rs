@@ -7,10 +7,15 @@ use std::time::Duration;
 
 /// The client connectors use: rustls, time-outs, a clear user agent.
 pub fn client() -> reqwest::Client {
+    client_with_timeout(Duration::from_secs(30))
+}
+
+/// The same client with another time-out per request.
+pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("Dialoog/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
         .unwrap_or_default()
@@ -57,10 +62,43 @@ pub fn transport(e: reqwest::Error) -> ConnectorError {
 /// `Retry-After` (seconds) or a rate-limit reset header, if present.
 pub fn retry_after(resp: &Response) -> Option<Duration> {
     let h = resp.headers();
-    h.get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+    let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(secs) = text(header::RETRY_AFTER.as_str()).and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    // Mastodon's and others' rate-limit headers: when the budget is spent,
+    // wait until it resets (an RFC 3339 time, or seconds from now).
+    if text("x-ratelimit-remaining") == Some("0") {
+        let reset = text("x-ratelimit-reset")?;
+        if let Ok(n) = reset.parse::<i64>() {
+            // Seconds since 1970 (a time), or seconds from now.
+            let now = jiff::Timestamp::now().as_second();
+            let wait = if n > 1_000_000_000 { n - now } else { n };
+            return Some(Duration::from_secs(wait.clamp(1, 3600) as u64));
+        }
+        let at = reset.parse::<jiff::Timestamp>().ok()?;
+        let wait = at.duration_since(jiff::Timestamp::now());
+        return Some(Duration::from_secs(wait.as_secs().clamp(1, 3600) as u64));
+    }
+    None
+}
+
+/// Reads a non-success answer and classifies it, with the network's own
+/// words where it gives them as JSON (`error`, `error_description`,
+/// `message`) or short text.
+pub async fn error_from(resp: Response) -> ConnectorError {
+    let status = resp.status();
+    let retry = retry_after(&resp);
+    let body = body_limited(resp, 64 * 1024).await.unwrap_or_default();
+    let said = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            ["error_description", "message", "error"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+    classify(status, retry, &said)
 }
 
 /// Classifies a non-success answer. `body` is the start of what the network

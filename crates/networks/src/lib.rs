@@ -6,9 +6,17 @@
 //! failures into a classified [`contract::ConnectorError`]. Every base URL is
 //! configurable, so tests point them at loopback servers.
 
+pub mod any;
 pub mod contract;
 pub mod feed;
 pub mod html;
 pub mod http;
+pub mod mastodon;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-pub use contract::{Connector, ConnectorError, Fetched, InboundItem, ItemKind, Rules};
+pub use any::AnyConnector;
+pub use contract::{
+    Author, Connector, ConnectorError, Fetched, Image, InboundItem, ItemKind, Media, Metrics,
+    Outgoing, Published, ReplyTo, Rules, Visibility,
+};

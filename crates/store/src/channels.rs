@@ -27,10 +27,12 @@ pub struct Channel {
     pub last_sync_at: Option<i64>,
     /// When it was connected.
     pub created_at: i64,
+    /// When it is next due to be polled (`None`: as soon as possible).
+    pub next_sync_at: Option<i64>,
 }
 
 /// An inbound item to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NewItem {
     /// The network's id for it, stable across fetches.
     pub external_id: String,
@@ -52,6 +54,8 @@ pub struct NewItem {
     pub url: Option<String>,
     /// When it was written (UTC ms).
     pub published_at: Option<i64>,
+    /// Attached media, as a JSON array.
+    pub media: String,
 }
 
 /// A stored inbound item.
@@ -61,32 +65,30 @@ pub struct Item {
     pub id: i64,
     /// The channel it came through.
     pub channel_id: i64,
-    /// The network's id.
-    pub external_id: String,
-    /// Its kind.
-    pub kind: String,
-    /// Author id.
-    pub author_id: String,
-    /// Author name.
-    pub author_name: String,
-    /// Author handle.
-    pub author_handle: Option<String>,
-    /// Conversation.
-    pub thread_ref: Option<String>,
-    /// What it answers.
-    pub in_reply_to: Option<String>,
-    /// Plain text.
-    pub text: String,
-    /// Link.
-    pub url: Option<String>,
-    /// Written at.
-    pub published_at: Option<i64>,
-    /// Stored at.
+    /// When it was stored.
     pub fetched_at: i64,
+    /// What the network said.
+    #[sqlx(flatten)]
+    pub item: NewItem,
 }
 
-const CHANNEL_COLS: &str = "id, workspace_id, network, name, credentials, cursor, status, status_reason, status_since, last_sync_at, created_at";
-const ITEM_COLS: &str = "id, channel_id, external_id, kind, author_id, author_name, author_handle, thread_ref, in_reply_to, text, url, published_at, fetched_at";
+/// What a sync did to a channel, for [`Store::record_sync`].
+#[derive(Debug, Clone, Copy)]
+pub struct SyncRecord<'a> {
+    /// `ok`, `needs_reconnect` or `failing`.
+    pub status: &'a str,
+    /// Why, in words, when not ok.
+    pub reason: &'a str,
+    /// The new cursor after a good fetch (`None` keeps the old one).
+    pub cursor: Option<&'a str>,
+    /// When it happened.
+    pub now: i64,
+    /// When the channel is next due (`None`: never by itself).
+    pub next_sync_at: Option<i64>,
+}
+
+const CHANNEL_COLS: &str = "id, workspace_id, network, name, credentials, cursor, status, status_reason, status_since, last_sync_at, created_at, next_sync_at";
+const ITEM_COLS: &str = "id, channel_id, external_id, kind, author_id, author_name, author_handle, thread_ref, in_reply_to, text, url, published_at, media, fetched_at";
 
 impl Store {
     /// Connects a channel.
@@ -133,21 +135,44 @@ impl Store {
         }
     }
 
-    /// Records the outcome of a sync. `status_since` only moves when the
-    /// status changes, so "failing since" stays true across retries.
-    pub async fn record_sync(
-        &self,
-        id: i64,
-        status: &str,
-        reason: &str,
-        cursor: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
+    /// Records the outcome of a sync and when the channel is next due.
+    /// `status_since` only moves when the status changes, so "failing since"
+    /// stays true across retries.
+    pub async fn record_sync(&self, id: i64, outcome: &SyncRecord<'_>) -> Result<()> {
         on!(self, p => sqlx::query(
             "UPDATE channels SET status_since = CASE WHEN status = $1 THEN status_since ELSE $3 END, \
-             status = $1, status_reason = $2, last_sync_at = $3, cursor = COALESCE($4, cursor) WHERE id = $5")
-            .bind(status).bind(reason).bind(now).bind(cursor).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+             status = $1, status_reason = $2, last_sync_at = $3, cursor = COALESCE($4, cursor), \
+             next_sync_at = $5 WHERE id = $6")
+            .bind(outcome.status).bind(outcome.reason).bind(outcome.now).bind(outcome.cursor)
+            .bind(outcome.next_sync_at).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Claims up to `limit` channels that are due to be polled: each gets
+    /// `next_sync_at = lease_until`, so another process (or the next round)
+    /// does not take it meanwhile; a sync's [`Store::record_sync`] then sets
+    /// the real next time. Channels that need to be reconnected are left
+    /// alone until a person reconnects them.
+    pub async fn claim_due_channels(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Channel>> {
+        // The due condition is repeated outside the subquery: on PostgreSQL
+        // a row another process claimed meanwhile is re-checked after its
+        // lock is released, and then no longer matches.
+        let sql = format!(
+            "UPDATE channels SET next_sync_at = $2 \
+             WHERE id IN (SELECT id FROM channels WHERE status <> 'needs_reconnect' \
+                          AND (next_sync_at IS NULL OR next_sync_at <= $1) \
+                          ORDER BY COALESCE(next_sync_at, 0), id LIMIT $3) \
+             AND status <> 'needs_reconnect' AND (next_sync_at IS NULL OR next_sync_at <= $1) \
+             RETURNING {CHANNEL_COLS}"
+        );
+        Ok(
+            on!(self, p => sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(p).await)?,
+        )
     }
 
     /// Stores items once per (channel, external id): items seen before are
@@ -159,12 +184,12 @@ impl Store {
             for it in items {
                 new += sqlx::query(
                     "INSERT INTO inbound_items (channel_id, external_id, kind, author_id, author_name, author_handle, \
-                     thread_ref, in_reply_to, text, url, published_at, fetched_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     thread_ref, in_reply_to, text, url, published_at, media, fetched_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (channel_id, external_id) DO NOTHING")
                     .bind(channel_id).bind(&it.external_id).bind(&it.kind).bind(&it.author_id).bind(&it.author_name)
                     .bind(&it.author_handle).bind(&it.thread_ref).bind(&it.in_reply_to).bind(&it.text).bind(&it.url)
-                    .bind(it.published_at).bind(now)
+                    .bind(it.published_at).bind(&it.media).bind(now)
                     .execute(&mut *tx).await?.rows_affected();
             }
             tx.commit().await?;

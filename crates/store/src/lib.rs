@@ -16,7 +16,7 @@ mod workspaces;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use channels::{Channel, Item, NewItem};
+pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use models::*;
 pub use users::NewOwner;

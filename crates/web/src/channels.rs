@@ -11,31 +11,52 @@ use crate::error::AppError;
 use crate::service::{Result, access, audit, now_ms};
 
 /// Networks that have a connector in a later step of Dialoog.
-const COMING: [&str; 4] = ["mastodon", "bluesky", "email", "wordpress"];
+const COMING: [&str; 3] = ["bluesky", "email", "wordpress"];
 
-/// Reads a channel request (`{"network": "rss", "feed_url": …}`).
+/// A required text field of a channel request, trimmed.
+fn field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a str> {
+    let v = body.get(name).and_then(|u| u.as_str()).unwrap_or("").trim();
+    if v.is_empty() {
+        return Err(FieldError::new(name, "required").into());
+    }
+    Ok(v)
+}
+
+/// A web address field (`https://` or `http://`).
+fn url_field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a str> {
+    let url = field(body, name)?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
+        return Err(FieldError::new(name, "url_invalid").into());
+    }
+    Ok(url)
+}
+
+/// Reads a channel request: `{"network": "rss", "feed_url": …}` or
+/// `{"network": "mastodon", "instance_url": …, "access_token": …}`.
 pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
     let network = body.get("network").and_then(|n| n.as_str()).unwrap_or("");
     if COMING.contains(&network) {
         return Err(FieldError::new("network", "network_not_yet").into());
     }
-    if network != "rss" {
-        return Err(FieldError::new("network", "network_invalid").into());
+    match network {
+        "rss" => Ok(Credentials::Rss {
+            feed_url: url_field(body, "feed_url")?.to_owned(),
+        }),
+        "mastodon" => {
+            let instance = field(body, "instance_url")?;
+            let instance = dialoog_networks::mastodon::instance(instance)
+                .map_err(|_| FieldError::new("instance_url", "url_invalid"))?;
+            let token = field(body, "access_token")?;
+            if token.len() > 512 || token.chars().any(char::is_whitespace) {
+                return Err(FieldError::new("access_token", "token_invalid").into());
+            }
+            Ok(Credentials::Mastodon {
+                instance_url: instance.to_string(),
+                access_token: token.to_owned(),
+            })
+        }
+        _ => Err(FieldError::new("network", "network_invalid").into()),
     }
-    let url = body
-        .get("feed_url")
-        .and_then(|u| u.as_str())
-        .unwrap_or("")
-        .trim();
-    if url.is_empty() {
-        return Err(FieldError::new("feed_url", "required").into());
-    }
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
-        return Err(FieldError::new("feed_url", "url_invalid").into());
-    }
-    Ok(Credentials::Rss {
-        feed_url: url.to_owned(),
-    })
 }
 
 /// Connects a channel after the network accepted the credentials.
@@ -94,4 +115,104 @@ pub async fn disconnect(state: &AppState, user: &User, ws: i64, id: i64) -> Resu
     )
     .await;
     Ok(())
+}
+
+/// How long a Mastodon sign-in may take before its state expires.
+const OAUTH_MINUTES: i64 = 30;
+
+/// What Dialoog remembers of a sign-in under way, sealed into the OAuth
+/// `state`: nothing is stored, any Dialoog process can finish it, and it
+/// cannot be forged or read without the key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OauthState {
+    ws: i64,
+    user: i64,
+    expires: i64,
+    app: dialoog_networks::mastodon::App,
+}
+
+fn callback_url(state: &AppState, ws: i64) -> String {
+    format!(
+        "{}/w/{ws}/channels/mastodon/callback",
+        state.config.public_url
+    )
+}
+
+/// Starts connecting a Mastodon account: registers Dialoog on the instance
+/// and returns the address where the user grants access.
+pub async fn mastodon_start(
+    state: &AppState,
+    user: &User,
+    ws: i64,
+    instance_url: &str,
+) -> Result<String> {
+    use base64::Engine as _;
+    access(state, user, ws, Action::ManageChannels).await?;
+    let instance_url = instance_url.trim();
+    if instance_url.is_empty() {
+        return Err(FieldError::new("instance_url", "required").into());
+    }
+    if instance_url.len() > 2048 {
+        return Err(FieldError::new("instance_url", "url_invalid").into());
+    }
+    let instance = dialoog_networks::mastodon::instance(instance_url)
+        .map_err(|_| FieldError::new("instance_url", "url_invalid"))?;
+    let redirect = callback_url(state, ws);
+    let app = dialoog_networks::mastodon::register_app(
+        instance.as_str(),
+        &redirect,
+        &state.config.public_url,
+    )
+    .await
+    .map_err(|e| AppError::Network(e.to_string()))?;
+    let sealed = OauthState {
+        ws,
+        user: user.id,
+        expires: now_ms() + OAUTH_MINUTES * 60_000,
+        app,
+    };
+    let plain = serde_json::to_vec(&sealed).map_err(AppError::internal)?;
+    let token = state.cipher.seal(&plain).map_err(AppError::internal)?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
+    let url = dialoog_networks::mastodon::authorize_url(&sealed.app, &redirect, &token)
+        .map_err(|e| AppError::Network(e.to_string()))?;
+    Ok(url.to_string())
+}
+
+/// Finishes connecting a Mastodon account when the instance sends the user
+/// back with a code.
+pub async fn mastodon_finish(
+    state: &AppState,
+    user: &User,
+    ws: i64,
+    code: &str,
+    oauth_state: &str,
+) -> Result<Channel> {
+    use base64::Engine as _;
+    access(state, user, ws, Action::ManageChannels).await?;
+    let expired = || {
+        AppError::Network(
+            "the sign-in at Mastodon expired or was not started here; try again".into(),
+        )
+    };
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(oauth_state.trim())
+        .map_err(|_| expired())?;
+    let plain = state.cipher.open(&sealed).map_err(|_| expired())?;
+    let st: OauthState = serde_json::from_slice(&plain).map_err(|_| expired())?;
+    if st.ws != ws || st.user != user.id || st.expires < now_ms() {
+        return Err(expired());
+    }
+    let code = code.trim();
+    if code.is_empty() || code.len() > 1024 {
+        return Err(expired());
+    }
+    let token = dialoog_networks::mastodon::exchange_code(&st.app, code, &callback_url(state, ws))
+        .await
+        .map_err(|e| AppError::Network(e.to_string()))?;
+    let creds = Credentials::Mastodon {
+        instance_url: st.app.instance_url.clone(),
+        access_token: token,
+    };
+    connect(state, user, ws, &creds).await
 }

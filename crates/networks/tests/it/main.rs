@@ -6,6 +6,8 @@ use axum::response::IntoResponse;
 use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::{Connector, ConnectorError};
 
+mod mastodon;
+
 async fn serve(status: u16, content_type: &'static str, body: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/feed", listener.local_addr().unwrap());

@@ -340,11 +340,17 @@ impl From<&dialoog_store::Channel> for ChannelDto {
 /// `POST /api/v1/workspaces/{ws}/channels`: the network and its credentials.
 #[derive(Deserialize, ToSchema)]
 pub struct ChannelCreate {
-    /// `rss`.
+    /// `rss` or `mastodon`.
     pub network: String,
     /// For `rss`: the feed's address.
     #[serde(default)]
     pub feed_url: Option<String>,
+    /// For `mastodon`: the instance's address (`https://mastodon.nl`).
+    #[serde(default)]
+    pub instance_url: Option<String>,
+    /// For `mastodon`: an access token with the scopes `read write`.
+    #[serde(default)]
+    pub access_token: Option<String>,
 }
 
 /// The result of "sync now".
@@ -379,12 +385,12 @@ impl From<&dialoog_store::Item> for ItemDto {
     fn from(i: &dialoog_store::Item) -> Self {
         Self {
             id: i.id,
-            external_id: i.external_id.clone(),
-            kind: i.kind.clone(),
-            author_name: i.author_name.clone(),
-            text: i.text.clone(),
-            url: i.url.clone(),
-            published_at: i.published_at.map(rfc3339),
+            external_id: i.item.external_id.clone(),
+            kind: i.item.kind.clone(),
+            author_name: i.item.author_name.clone(),
+            text: i.item.text.clone(),
+            url: i.item.url.clone(),
+            published_at: i.item.published_at.map(rfc3339),
         }
     }
 }

@@ -35,6 +35,14 @@ struct ChannelsView {
     can_manage: bool,
     can_sync: bool,
     feed_url: String,
+    instance_url: String,
+}
+
+/// What the forms on the page hold after a refused submit.
+#[derive(Default)]
+struct Typed {
+    feed_url: String,
+    instance_url: String,
 }
 
 async fn render(
@@ -42,7 +50,7 @@ async fn render(
     w: WsCtx,
     errors: FieldErrs,
     notice: Option<String>,
-    feed_url: String,
+    typed: Typed,
 ) -> Result<Response, UiError> {
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
@@ -69,13 +77,14 @@ async fn render(
             items: items
                 .into_iter()
                 .map(|i| {
-                    let text: String = i.text.chars().take(280).collect();
+                    let text: String = i.item.text.chars().take(280).collect();
                     // Only web links are offered; anything else is not a link.
                     let url = i
+                        .item
                         .url
                         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                         .unwrap_or_default();
-                    (i.author_name, text, url)
+                    (i.item.author_name, text, url)
                 })
                 .collect(),
             id: c.id,
@@ -98,7 +107,8 @@ async fn render(
         notice,
         ws,
         channels,
-        feed_url,
+        feed_url: typed.feed_url,
+        instance_url: typed.instance_url,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -119,7 +129,7 @@ pub async fn page(
         .done
         .and_then(|d| w.me.ctx.t.get(&format!("notice.{d}")))
         .map(str::to_owned);
-    render(&s, w, FieldErrs::default(), notice, String::new()).await
+    render(&s, w, FieldErrs::default(), notice, Typed::default()).await
 }
 
 /// Adding a feed.
@@ -149,7 +159,11 @@ pub async fn add(
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
-            render(&s, w, errors, None, f.feed_url).await
+            let typed = Typed {
+                feed_url: f.feed_url,
+                ..Typed::default()
+            };
+            render(&s, w, errors, None, typed).await
         }
     }
 }
@@ -174,12 +188,12 @@ pub async fn sync(
                     ("new", &o.new.to_string()),
                 ],
             );
-            render(&s, w, FieldErrs::default(), Some(notice), String::new()).await
+            render(&s, w, FieldErrs::default(), Some(notice), Typed::default()).await
         }
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
-            render(&s, w, errors, None, String::new()).await
+            render(&s, w, errors, None, Typed::default()).await
         }
     }
 }
@@ -196,4 +210,67 @@ pub async fn remove(
         .await
         .map_err(|e| UiError(e, t))?;
     Ok(see_other(&format!("/w/{ws}/channels?done=channel_removed")))
+}
+
+/// Connecting a Mastodon account: the instance's address.
+#[derive(Deserialize)]
+pub struct MastodonForm {
+    #[serde(default)]
+    instance_url: String,
+}
+
+/// Sends the user to their instance to grant Dialoog access.
+pub async fn mastodon_start(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<MastodonForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    match crate::channels::mastodon_start(&s, &w.me.user, ws, &f.instance_url).await {
+        Ok(url) => Ok(see_other(&url)),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            let typed = Typed {
+                instance_url: f.instance_url,
+                ..Typed::default()
+            };
+            render(&s, w, errors, None, typed).await
+        }
+    }
+}
+
+/// What the instance sends back: a code and our state, or an error.
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// The instance sends the user back here; the channel is connected.
+pub async fn mastodon_callback(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Query(q): Query<Callback>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let (Some(code), Some(state), None) = (q.code, q.state, q.error) else {
+        // Refused at the instance, or arrived here without a sign-in.
+        return Ok(see_other(&format!(
+            "/w/{ws}/channels?done=mastodon_refused"
+        )));
+    };
+    match crate::channels::mastodon_finish(&s, &w.me.user, ws, &code, &state).await {
+        Ok(_) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            render(&s, w, errors, None, Typed::default()).await
+        }
+    }
 }

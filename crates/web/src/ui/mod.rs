@@ -339,6 +339,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels"),
     ("POST", "/w/{ws}/channels/{channel}/sync"),
     ("POST", "/w/{ws}/channels/{channel}/remove"),
+    ("POST", "/w/{ws}/channels/mastodon"),
+    ("GET", "/w/{ws}/channels/mastodon/callback"),
 ];
 
 /// The UI router.
@@ -398,6 +400,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/channels", get(channels::page).post(channels::add))
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
+        .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
+        .route(
+            "/w/{ws}/channels/mastodon/callback",
+            get(channels::mastodon_callback),
+        )
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))

@@ -26,7 +26,7 @@ async fn story(app: App) {
             "POST",
             &base,
             Some(&owner),
-            Some(json!({"network": "mastodon", "instance_url": "https://x"})),
+            Some(json!({"network": "bluesky", "service_url": "https://x"})),
         )
         .await;
     assert_eq!(

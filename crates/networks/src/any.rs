@@ -1,0 +1,57 @@
+//! One type for whichever connector a channel uses, so the engine can hold
+//! any of them.
+
+use crate::contract::{
+    Connector, ConnectorError, Fetched, Metrics, Outgoing, Published, ReplyTo, Rules,
+};
+use crate::feed::FeedConnector;
+use crate::mastodon::MastodonConnector;
+
+/// A connector for one of the networks Dialoog speaks.
+#[derive(Debug, Clone)]
+pub enum AnyConnector {
+    /// RSS, Atom or JSON Feed.
+    Feed(FeedConnector),
+    /// Mastodon.
+    Mastodon(MastodonConnector),
+}
+
+macro_rules! each {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            AnyConnector::Feed($c) => $e,
+            AnyConnector::Mastodon($c) => $e,
+        }
+    };
+}
+
+impl Connector for AnyConnector {
+    fn rules(&self) -> Rules {
+        each!(self, c => c.rules())
+    }
+
+    async fn fetch(&self, cursor: &str) -> Result<Fetched, ConnectorError> {
+        each!(self, c => c.fetch(cursor).await)
+    }
+
+    async fn check(&self) -> Result<String, ConnectorError> {
+        each!(self, c => c.check().await)
+    }
+
+    async fn publish(&self, post: &Outgoing) -> Result<Published, ConnectorError> {
+        each!(self, c => c.publish(post).await)
+    }
+
+    async fn reply(
+        &self,
+        to: &ReplyTo,
+        text: &str,
+        idempotency_key: &str,
+    ) -> Result<Published, ConnectorError> {
+        each!(self, c => c.reply(to, text, idempotency_key).await)
+    }
+
+    async fn metrics(&self, remote_id: &str) -> Result<Metrics, ConnectorError> {
+        each!(self, c => c.metrics(remote_id).await)
+    }
+}

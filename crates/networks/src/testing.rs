@@ -1,0 +1,140 @@
+//! Test support (feature `testing`): real peers started on loopback for the
+//! connectors' tests. Each test starts its own, on a free port, and it is
+//! stopped when the handle is dropped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether a peer may be skipped: only outside CI, and only when the test
+/// command said it could not be had (`DIALOOG_TEST_<NAME>_SKIP=1`).
+fn skipped(name: &str) -> bool {
+    let var = format!("DIALOOG_TEST_{name}_SKIP");
+    if std::env::var(&var).is_ok_and(|v| v == "1") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} tests may not be skipped in CI"
+        );
+        eprintln!("SKIPPED: {name} tests ({var}=1)");
+        return true;
+    }
+    false
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Mastodon API server (PyPI `mastodon-mock`, in memory, with its demo
+/// community: ada, grace, alan and katherine, whose access tokens are
+/// `ada_token` and so on).
+pub struct MastodonPeer {
+    /// Its address, `http://127.0.0.1:PORT`.
+    pub url: String,
+    child: Child,
+    http: reqwest::Client,
+}
+
+impl Drop for MastodonPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl MastodonPeer {
+    /// Starts one, or `None` when Mastodon tests are skipped (never in CI).
+    pub async fn start() -> Option<Self> {
+        if skipped("MASTODON") {
+            return None;
+        }
+        let python = std::env::var("DIALOOG_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        for _attempt in 0..3 {
+            let port = free_port();
+            let child = Command::new(&python)
+                .args(["-m", "mastodon_mock", "serve", "--in-memory", "--demo"])
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--log-level", "warning"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("the Mastodon test server needs `{python} -m mastodon_mock` (pip install mastodon-mock): {e}")
+                });
+            let peer = Self {
+                url: format!("http://127.0.0.1:{port}"),
+                child,
+                http: reqwest::Client::new(),
+            };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(30) {
+                let up = peer
+                    .http
+                    .get(format!("{}/api/v1/instance", peer.url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if up {
+                    return Some(peer);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // Its port may have been taken meanwhile: try another.
+            drop(peer);
+        }
+        panic!(
+            "the Mastodon test server (python3 -m mastodon_mock) did not start; pip install mastodon-mock"
+        )
+    }
+
+    /// A call as the demo user with `token`; returns the JSON answer.
+    pub async fn call(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Value {
+        let r = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path}: {status} {v}");
+        v
+    }
+
+    /// Posts a status as the demo user with `token`; returns its id.
+    pub async fn post(&self, token: &str, form: &[(&str, &str)]) -> String {
+        let v = self.call(token, "POST", "/api/v1/statuses", form).await;
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds a fault rule (`{"match": …, "effect": …, "count": n}`).
+    pub async fn fault(&self, rule: Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/_mock/faults", self.url))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "fault rule refused: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+}
