@@ -415,6 +415,12 @@ pub fn instance(instance_url: &str) -> Result<Url, ConnectorError> {
             "this is not the address of a Mastodon server",
         ));
     }
+    // Mastodon lives at the root of its host: a pasted profile or post
+    // address (https://mastodon.nl/@anna) means the instance.
+    let mut url = url;
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
     Ok(url)
 }
 
@@ -761,6 +767,10 @@ mod tests {
         assert_eq!(
             instance("https://social.example/").map(|u| u.to_string()),
             Ok("https://social.example/".to_owned())
+        );
+        assert_eq!(
+            instance("https://mastodon.nl/@anna").map(|u| u.to_string()),
+            Ok("https://mastodon.nl/".to_owned())
         );
         assert!(instance("").is_err());
         assert!(instance("ftp://x").is_err());

@@ -70,9 +70,17 @@ pub async fn connect(
     let name = connector_check(creds)
         .await
         .map_err(|e| AppError::Network(e.to_string()))?;
+    let name: String = name.chars().take(200).collect();
+    // An account connected twice would bring every item in twice.
+    let existing = state.store.channels(ws).await?;
+    if existing
+        .iter()
+        .any(|c| c.network == creds.network() && c.name == name && creds.network() != "rss")
+    {
+        return Err(AppError::ChannelExists);
+    }
     let plain = serde_json::to_vec(creds).map_err(AppError::internal)?;
     let sealed = state.cipher.seal(&plain).map_err(AppError::internal)?;
-    let name: String = name.chars().take(200).collect();
     let ch = state
         .store
         .create_channel(ws, creds.network(), &name, &sealed, now_ms())
@@ -190,11 +198,7 @@ pub async fn mastodon_finish(
 ) -> Result<Channel> {
     use base64::Engine as _;
     access(state, user, ws, Action::ManageChannels).await?;
-    let expired = || {
-        AppError::Network(
-            "the sign-in at Mastodon expired or was not started here; try again".into(),
-        )
-    };
+    let expired = || AppError::NetworkSignInInvalid;
     let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(oauth_state.trim())
         .map_err(|_| expired())?;

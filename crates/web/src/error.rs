@@ -71,6 +71,12 @@ pub enum AppError {
     /// The body is larger than allowed.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// This account on this network is connected in the workspace already.
+    #[error("channel exists")]
+    ChannelExists,
+    /// A sign-in at a network came back expired, forged or for someone else.
+    #[error("network sign-in invalid")]
+    NetworkSignInInvalid,
     /// A network refused or failed: the reason in its words (and the
     /// channel's status records it).
     #[error("network: {0}")]
@@ -103,6 +109,8 @@ impl AppError {
             AppError::BodyMismatch(_) => "invalid_body",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::ChannelExists => "channel_exists",
+            AppError::NetworkSignInInvalid => "network_sign_in_invalid",
             AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
         }
@@ -122,7 +130,9 @@ impl AppError {
             AppError::AlreadySetUp
             | AppError::EmailInUse
             | AppError::AlreadyMember
-            | AppError::LastOwner => StatusCode::CONFLICT,
+            | AppError::LastOwner
+            | AppError::ChannelExists => StatusCode::CONFLICT,
+            AppError::NetworkSignInInvalid => StatusCode::BAD_REQUEST,
             AppError::InviteInvalid | AppError::ResetInvalid => StatusCode::GONE,
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

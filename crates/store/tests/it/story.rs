@@ -231,7 +231,141 @@ async fn audit_is_scoped(store: Store) {
     assert_eq!(store.audit_for_user(anna.id, 50).await.unwrap().len(), 1);
 }
 
+async fn channels_are_polled_when_due_and_claimed_once(store: Store) {
+    use dialoog_store::SyncRecord;
+    let (_, ws) = store.setup(&owner(), NOW).await.unwrap();
+    let a = store
+        .create_channel(ws.id, "rss", "A", b"x", NOW)
+        .await
+        .unwrap();
+    let b = store
+        .create_channel(ws.id, "mastodon", "B", b"x", NOW)
+        .await
+        .unwrap();
+    let c = store
+        .create_channel(ws.id, "mastodon", "C", b"x", NOW)
+        .await
+        .unwrap();
+    // New channels are due at once; a claim holds them until its lease ends.
+    let lease = NOW + 60_000;
+    let mut first: Vec<i64> = store
+        .claim_due_channels(NOW, lease, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    first.sort_unstable();
+    assert_eq!(first, [a.id, b.id, c.id]);
+    assert!(
+        store
+            .claim_due_channels(NOW + 1, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A sync records the next time; a channel needing a reconnect waits for a person.
+    let ok = SyncRecord {
+        status: "ok",
+        reason: "",
+        cursor: Some("c1"),
+        now: NOW,
+        next_sync_at: Some(NOW + 120_000),
+    };
+    store.record_sync(a.id, &ok).await.unwrap();
+    let lost = SyncRecord {
+        status: "needs_reconnect",
+        reason: "token revoked",
+        cursor: None,
+        now: NOW,
+        next_sync_at: None,
+    };
+    store.record_sync(b.id, &lost).await.unwrap();
+    let failing = SyncRecord {
+        status: "failing",
+        reason: "503",
+        cursor: None,
+        now: NOW,
+        next_sync_at: Some(NOW + 300_000),
+    };
+    store.record_sync(c.id, &failing).await.unwrap();
+    let at = |t: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_due_channels(t, t + 60_000, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.id, c.cursor))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(at(NOW + 119_999).await.is_empty());
+    assert_eq!(at(NOW + 120_000).await, [(a.id, "c1".to_owned())]);
+    assert_eq!(
+        at(NOW + 400_000)
+            .await
+            .iter()
+            .map(|x| x.0)
+            .collect::<Vec<_>>(),
+        [a.id, c.id]
+    );
+    let c_now = store.channel(ws.id, c.id).await.unwrap();
+    assert_eq!(
+        (c_now.status.as_str(), c_now.status_reason.as_str()),
+        ("failing", "503")
+    );
+    // Claims at the same moment from two processes never share a channel.
+    store
+        .record_sync(
+            a.id,
+            &SyncRecord {
+                next_sync_at: Some(NOW),
+                ..ok
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .record_sync(
+            c.id,
+            &SyncRecord {
+                next_sync_at: Some(NOW),
+                ..failing
+            },
+        )
+        .await
+        .unwrap();
+    let t = NOW + 1_000_000;
+    let (x, y) = tokio::join!(
+        store.claim_due_channels(t, t + 60_000, 1),
+        store.claim_due_channels(t, t + 60_000, 1)
+    );
+    let mut ids: Vec<i64> = x
+        .unwrap()
+        .iter()
+        .chain(y.unwrap().iter())
+        .map(|c| c.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let total = ids.len();
+    let again = store.claim_due_channels(t, t + 60_000, 10).await.unwrap();
+    assert_eq!(
+        total + again.len(),
+        2,
+        "each due channel claimed exactly once"
+    );
+    for ch in again {
+        assert!(!ids.contains(&ch.id));
+    }
+}
+
 dialoog_store::both_backends!(
+    channels_are_polled_when_due_and_claimed_once,
     setup_happens_once,
     workspaces_are_separate,
     invites_are_single_use_and_expire,

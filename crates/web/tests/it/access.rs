@@ -158,6 +158,21 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ManageChannels,
             String::new(),
         ),
+        (
+            "POST",
+            "/w/{ws}/channels/mastodon",
+            Action::ManageChannels,
+            format!(
+                "instance_url={}",
+                feed.replace(':', "%3A").replace('/', "%2F")
+            ),
+        ),
+        (
+            "GET",
+            "/w/{ws}/channels/mastodon/callback",
+            Action::ManageChannels,
+            String::new(),
+        ),
     ];
     let rest: Vec<(&'static str, &'static str, Action, &'static str)> = vec![
         ("GET", "/w/{ws}", Action::ViewWorkspace, ""),

@@ -298,3 +298,96 @@ async fn channels_in_the_ui() {
     );
     assert!(app.db.store.channels(1).await.unwrap().is_empty());
 }
+
+async fn poller(app: App) {
+    use dialoog_engine::poller::{PollerConfig, poll_once};
+    let owner = app.setup().await;
+    let feed = FeedServer::start(rss(&[("p1", "Goed", "Prima service")])).await;
+    let (_, ch) = app
+        .call(
+            "POST",
+            "/api/v1/workspaces/1/channels",
+            Some(&owner),
+            Some(json!({"network": "rss", "feed_url": feed.url})),
+        )
+        .await;
+    let id = ch["id"].as_i64().unwrap();
+    let store = &app.db.store;
+    let cipher = dialoog_engine::Cipher::new([7; 32]);
+    let config = PollerConfig::default();
+    // A new channel is fetched by the poller without anyone asking.
+    assert_eq!(poll_once(store, &cipher, &config).await, 1);
+    assert_eq!(store.items(id, 10).await.unwrap().len(), 1);
+    let c = store.channel(1, id).await.unwrap();
+    assert_eq!(c.status, "ok");
+    let every = c.next_sync_at.unwrap() - c.last_sync_at.unwrap();
+    assert_eq!(every, 15 * 60_000, "a feed is polled every 15 minutes");
+    // Not due again yet.
+    assert_eq!(poll_once(store, &cipher, &config).await, 0);
+
+    // Failing: retried after a minute, then longer the longer it fails.
+    let due_now = |status: &'static str, since: i64| {
+        let store = store.clone();
+        async move {
+            let now = c.last_sync_at.unwrap();
+            store
+                .record_sync(
+                    id,
+                    &dialoog_store::SyncRecord {
+                        status,
+                        reason: "",
+                        cursor: None,
+                        now,
+                        next_sync_at: Some(0),
+                    },
+                )
+                .await
+                .unwrap();
+            if since > 0 {
+                store
+                    .execute_admin(&format!(
+                        "UPDATE channels SET status_since = {since} WHERE id = {id}"
+                    ))
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    feed.set(503, "text/plain", "onderhoud".into());
+    due_now("ok", 0).await;
+    assert_eq!(poll_once(store, &cipher, &config).await, 1);
+    let c1 = store.channel(1, id).await.unwrap();
+    assert_eq!(c1.status, "failing");
+    assert!(c1.status_reason.contains("onderhoud"));
+    assert_eq!(c1.next_sync_at.unwrap() - c1.last_sync_at.unwrap(), 60_000);
+    // Failing for ten minutes already: the next try waits ten minutes.
+    due_now("failing", c1.last_sync_at.unwrap() - 600_000).await;
+    poll_once(store, &cipher, &config).await;
+    let c2 = store.channel(1, id).await.unwrap();
+    let wait = c2.next_sync_at.unwrap() - c2.last_sync_at.unwrap();
+    assert!((600_000..=700_000).contains(&wait), "{wait}");
+
+    // Credentials refused: left for a person to reconnect.
+    feed.set(401, "text/plain", "revoked".into());
+    due_now("failing", 0).await;
+    poll_once(store, &cipher, &config).await;
+    let c3 = store.channel(1, id).await.unwrap();
+    assert_eq!(
+        (c3.status.as_str(), c3.next_sync_at),
+        ("needs_reconnect", None)
+    );
+    assert_eq!(poll_once(store, &cipher, &config).await, 0);
+    assert_eq!(store.items(id, 10).await.unwrap().len(), 1, "nothing lost");
+}
+
+#[tokio::test]
+async fn the_poller_fetches_due_channels_by_itself_sqlite() {
+    poller(App::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn the_poller_fetches_due_channels_by_itself_postgres() {
+    if let Some(app) = App::postgres().await {
+        poller(app).await;
+    }
+}

@@ -75,6 +75,13 @@ impl FeedServer {
         };
         let app = axum::Router::new()
             .route("/feed.xml", axum::routing::get(serve))
+            // Enough of a Mastodon instance to register an application.
+            .route(
+                "/api/v1/apps",
+                axum::routing::post(|| async {
+                    axum::Json(serde_json::json!({"client_id": "c1", "client_secret": "s1"}))
+                }),
+            )
             .with_state(s.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         s

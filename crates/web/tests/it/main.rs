@@ -8,5 +8,6 @@ mod feeds;
 mod harness;
 mod i18n;
 mod mail;
+mod mastodon;
 mod props;
 mod ui;
