@@ -1,6 +1,7 @@
 //! Syncing a channel: fetch through its connector from the last good cursor,
 //! store each item once, and record the channel's health with a reason.
 
+use dialoog_networks::bluesky::BlueskyConnector;
 use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::mastodon::MastodonConnector;
 use dialoog_networks::{AnyConnector, Connector, ConnectorError, InboundItem};
@@ -26,6 +27,15 @@ pub enum Credentials {
         /// The account's OAuth access token.
         access_token: String,
     },
+    /// A Bluesky account.
+    Bluesky {
+        /// The service it signs in at (its PDS, or `https://bsky.social`).
+        service_url: String,
+        /// Its handle, DID or e-mail address.
+        identifier: String,
+        /// An app password made for Dialoog.
+        app_password: String,
+    },
 }
 
 impl Credentials {
@@ -34,6 +44,7 @@ impl Credentials {
         match self {
             Credentials::Rss { .. } => "rss",
             Credentials::Mastodon { .. } => "mastodon",
+            Credentials::Bluesky { .. } => "bluesky",
         }
     }
 
@@ -45,6 +56,15 @@ impl Credentials {
                 instance_url,
                 access_token,
             } => AnyConnector::Mastodon(MastodonConnector::new(instance_url, access_token)?),
+            Credentials::Bluesky {
+                service_url,
+                identifier,
+                app_password,
+            } => AnyConnector::Bluesky(BlueskyConnector::new(
+                service_url,
+                identifier,
+                app_password,
+            )?),
         })
     }
 }

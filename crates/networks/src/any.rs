@@ -1,6 +1,7 @@
 //! One type for whichever connector a channel uses, so the engine can hold
 //! any of them.
 
+use crate::bluesky::BlueskyConnector;
 use crate::contract::{
     Connector, ConnectorError, Fetched, Metrics, Outgoing, Published, ReplyTo, Rules,
 };
@@ -14,6 +15,8 @@ pub enum AnyConnector {
     Feed(FeedConnector),
     /// Mastodon.
     Mastodon(MastodonConnector),
+    /// Bluesky.
+    Bluesky(BlueskyConnector),
 }
 
 macro_rules! each {
@@ -21,6 +24,7 @@ macro_rules! each {
         match $self {
             AnyConnector::Feed($c) => $e,
             AnyConnector::Mastodon($c) => $e,
+            AnyConnector::Bluesky($c) => $e,
         }
     };
 }

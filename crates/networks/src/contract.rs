@@ -229,6 +229,10 @@ pub struct Outgoing {
     pub visibility: Visibility,
     /// The same key for every attempt at the same publish.
     pub idempotency_key: String,
+    /// When the post was first due (UTC ms), the same for every attempt:
+    /// networks that record a creation time get this one, so a retry does
+    /// not make a second, later post. `None`: now.
+    pub created_at: Option<i64>,
 }
 
 /// Where a published post lives.

@@ -68,8 +68,9 @@ pub fn retry_after(resp: &Response) -> Option<Duration> {
     }
     // Mastodon's and others' rate-limit headers: when the budget is spent,
     // wait until it resets (an RFC 3339 time, or seconds from now).
-    if text("x-ratelimit-remaining") == Some("0") {
-        let reset = text("x-ratelimit-reset")?;
+    let remaining = text("x-ratelimit-remaining").or_else(|| text("ratelimit-remaining"));
+    if remaining == Some("0") {
+        let reset = text("x-ratelimit-reset").or_else(|| text("ratelimit-reset"))?;
         if let Ok(n) = reset.parse::<i64>() {
             // Seconds since 1970 (a time), or seconds from now.
             let now = jiff::Timestamp::now().as_second();

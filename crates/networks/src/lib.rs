@@ -7,6 +7,7 @@
 //! configurable, so tests point them at loopback servers.
 
 pub mod any;
+pub mod bluesky;
 pub mod contract;
 pub mod feed;
 pub mod html;

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::service::{Result, access, audit, now_ms};
 
 /// Networks that have a connector in a later step of Dialoog.
-const COMING: [&str; 3] = ["bluesky", "email", "wordpress"];
+const COMING: [&str; 2] = ["email", "wordpress"];
 
 /// A required text field of a channel request, trimmed.
 fn field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a str> {
@@ -31,8 +31,9 @@ fn url_field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a 
     Ok(url)
 }
 
-/// Reads a channel request: `{"network": "rss", "feed_url": …}` or
-/// `{"network": "mastodon", "instance_url": …, "access_token": …}`.
+/// Reads a channel request: `{"network": "rss", "feed_url": …}`,
+/// `{"network": "mastodon", "instance_url": …, "access_token": …}` or
+/// `{"network": "bluesky", "service_url"?: …, "identifier": …, "app_password": …}`.
 pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
     let network = body.get("network").and_then(|n| n.as_str()).unwrap_or("");
     if COMING.contains(&network) {
@@ -53,6 +54,32 @@ pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
             Ok(Credentials::Mastodon {
                 instance_url: instance.to_string(),
                 access_token: token.to_owned(),
+            })
+        }
+        "bluesky" => {
+            let service = body
+                .get("service_url")
+                .and_then(|u| u.as_str())
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .unwrap_or("https://bsky.social");
+            if !(service.starts_with("https://") || service.starts_with("http://"))
+                || service.len() > 2048
+            {
+                return Err(FieldError::new("service_url", "url_invalid").into());
+            }
+            let identifier = field(body, "identifier")?.trim_start_matches('@');
+            if identifier.len() > 256 || identifier.chars().any(char::is_whitespace) {
+                return Err(FieldError::new("identifier", "handle_invalid").into());
+            }
+            let password = field(body, "app_password")?;
+            if password.len() > 256 {
+                return Err(FieldError::new("app_password", "too_long").into());
+            }
+            Ok(Credentials::Bluesky {
+                service_url: service.to_owned(),
+                identifier: identifier.to_owned(),
+                app_password: password.to_owned(),
             })
         }
         _ => Err(FieldError::new("network", "network_invalid").into()),

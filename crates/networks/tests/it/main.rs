@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::{Connector, ConnectorError};
 
+mod bluesky;
 mod mastodon;
 
 async fn serve(status: u16, content_type: &'static str, body: String) -> String {

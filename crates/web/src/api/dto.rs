@@ -340,7 +340,7 @@ impl From<&dialoog_store::Channel> for ChannelDto {
 /// `POST /api/v1/workspaces/{ws}/channels`: the network and its credentials.
 #[derive(Deserialize, ToSchema)]
 pub struct ChannelCreate {
-    /// `rss` or `mastodon`.
+    /// `rss`, `mastodon` or `bluesky`.
     pub network: String,
     /// For `rss`: the feed's address.
     #[serde(default)]
@@ -351,6 +351,15 @@ pub struct ChannelCreate {
     /// For `mastodon`: an access token with the scopes `read write`.
     #[serde(default)]
     pub access_token: Option<String>,
+    /// For `bluesky`: the service to sign in at (default `https://bsky.social`).
+    #[serde(default)]
+    pub service_url: Option<String>,
+    /// For `bluesky`: the handle (`bakkerij.bsky.social`), DID or e-mail address.
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// For `bluesky`: an app password (Settings → App passwords at Bluesky).
+    #[serde(default)]
+    pub app_password: Option<String>,
 }
 
 /// The result of "sync now".

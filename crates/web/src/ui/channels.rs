@@ -36,6 +36,8 @@ struct ChannelsView {
     can_sync: bool,
     feed_url: String,
     instance_url: String,
+    identifier: String,
+    service_url: String,
 }
 
 /// What the forms on the page hold after a refused submit.
@@ -43,6 +45,8 @@ struct ChannelsView {
 struct Typed {
     feed_url: String,
     instance_url: String,
+    identifier: String,
+    service_url: String,
 }
 
 async fn render(
@@ -109,6 +113,8 @@ async fn render(
         channels,
         feed_url: typed.feed_url,
         instance_url: typed.instance_url,
+        identifier: typed.identifier,
+        service_url: typed.service_url,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -271,6 +277,53 @@ pub async fn mastodon_callback(
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
             render(&s, w, errors, None, Typed::default()).await
+        }
+    }
+}
+
+/// Connecting a Bluesky account with an app password.
+#[derive(Deserialize)]
+pub struct BlueskyForm {
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    app_password: String,
+    #[serde(default)]
+    service_url: String,
+}
+
+pub async fn bluesky(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<BlueskyForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let body = serde_json::json!({
+        "network": "bluesky",
+        "identifier": f.identifier,
+        "app_password": f.app_password,
+        "service_url": f.service_url,
+    });
+    let result = match crate::channels::credentials(&body) {
+        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            // The password is never sent back to the browser.
+            let typed = Typed {
+                identifier: f.identifier,
+                service_url: f.service_url,
+                ..Typed::default()
+            };
+            render(&s, w, errors, None, typed).await
         }
     }
 }

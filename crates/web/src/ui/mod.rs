@@ -340,6 +340,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/{channel}/sync"),
     ("POST", "/w/{ws}/channels/{channel}/remove"),
     ("POST", "/w/{ws}/channels/mastodon"),
+    ("POST", "/w/{ws}/channels/bluesky"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
 ];
 
@@ -401,6 +402,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
+        .route("/w/{ws}/channels/bluesky", post(channels::bluesky))
         .route(
             "/w/{ws}/channels/mastodon/callback",
             get(channels::mastodon_callback),

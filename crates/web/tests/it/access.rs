@@ -168,6 +168,17 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             ),
         ),
         (
+            "POST",
+            "/w/{ws}/channels/bluesky",
+            Action::ManageChannels,
+            format!(
+                "identifier=bakkerij.test&app_password=abcd-efgh&service_url={}",
+                feed.replace(':', "%3A")
+                    .replace('/', "%2F")
+                    .replace("%2Ffeed.xml", "")
+            ),
+        ),
+        (
             "GET",
             "/w/{ws}/channels/mastodon/callback",
             Action::ManageChannels,

@@ -26,7 +26,7 @@ async fn story(app: App) {
             "POST",
             &base,
             Some(&owner),
-            Some(json!({"network": "bluesky", "service_url": "https://x"})),
+            Some(json!({"network": "email", "imap_url": "imaps://x"})),
         )
         .await;
     assert_eq!(
@@ -390,4 +390,73 @@ async fn the_poller_fetches_due_channels_by_itself_postgres() {
     if let Some(app) = App::postgres().await {
         poller(app).await;
     }
+}
+
+#[tokio::test]
+async fn bluesky_in_the_ui() {
+    use crate::access::Browser;
+    let app = App::sqlite().await;
+    app.setup().await;
+    let service = FeedServer::start(rss(&[])).await;
+    let base = service
+        .url
+        .trim_end_matches("/feed.xml")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let html = b.get(&app, "/w/1/channels").await.text().await.unwrap();
+    assert!(html.contains("Een Bluesky-account koppelen") && html.contains("App-wachtwoord"));
+    let r = b
+        .post(
+            &app,
+            "/w/1/channels/bluesky",
+            "identifier=&app_password=geheim-wachtwoord",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Dit veld is verplicht."));
+    assert!(
+        !html.contains("geheim-wachtwoord"),
+        "the password is never sent back"
+    );
+    let r = b
+        .post(
+            &app,
+            "/w/1/channels/bluesky",
+            "identifier=twee%20woorden&app_password=x",
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Vul een handle in zoals bakkerij.bsky.social")
+    );
+    // Nobody there: the reason, the handle kept.
+    let r = b
+        .post(
+            &app,
+            "/w/1/channels/bluesky",
+            "identifier=bakkerij.test&app_password=x&service_url=http%3A%2F%2F127.0.0.1%3A9",
+        )
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Het netwerk zegt:") && html.contains("value=\"bakkerij.test\""),
+        "{html}"
+    );
+    let r = b
+        .post(
+            &app,
+            "/w/1/channels/bluesky",
+            &format!("identifier=%40bakkerij.test&app_password=abcd-efgh&service_url={base}"),
+        )
+        .await;
+    assert_eq!(r.headers()["location"], "/w/1/channels?done=channel_added");
+    let html = b.get(&app, "/w/1/channels").await.text().await.unwrap();
+    assert!(
+        html.contains("@account0.test") && html.contains("(bluesky)"),
+        "{html}"
+    );
 }

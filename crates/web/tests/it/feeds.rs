@@ -75,6 +75,19 @@ impl FeedServer {
         };
         let app = axum::Router::new()
             .route("/feed.xml", axum::routing::get(serve))
+            // Enough of a Bluesky service to sign in, as a new account each time.
+            .route(
+                "/xrpc/com.atproto.server.createSession",
+                axum::routing::post({
+                    let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                    move || {
+                        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        async move {
+                            axum::Json(serde_json::json!({"accessJwt": "a", "refreshJwt": "r", "did": format!("did:plc:test{i}"), "handle": format!("account{i}.test")}))
+                        }
+                    }
+                }),
+            )
             // Enough of a Mastodon instance to register an application.
             .route(
                 "/api/v1/apps",

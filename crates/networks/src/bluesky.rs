@@ -1,0 +1,1043 @@
+//! Bluesky, through the AT Protocol's XRPC API: sign-in with an app
+//! password and session refresh, handle resolution, posts with facets for
+//! links, mentions and hashtags (UTF-8 byte offsets), languages, images with
+//! alt text (`uploadBlob`), replies with their root and parent, inbound
+//! mentions, replies and quotes from the notifications, and a post's likes,
+//! reposts, replies and quotes.
+//!
+//! Publishing is idempotent: the record key is derived from the publish's
+//! idempotency key and first due time, and a retry that finds the record
+//! already there returns it instead of posting twice.
+
+use crate::contract::{
+    Author, Connector, ConnectorError, Counting, Fetched, Image, InboundItem, ItemKind, Media,
+    Metrics, Outgoing, Published, ReplyTo, Rules,
+};
+use crate::http::{body_limited, client, retry_after, transport};
+use reqwest::{Method, StatusCode, Url, header};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The longest post, in grapheme clusters.
+pub const MAX_GRAPHEMES: usize = 300;
+/// The longest post, in bytes of UTF-8 (the lexicon's other limit).
+const MAX_BYTES: usize = 3000;
+/// The largest image the post lexicon accepts.
+pub const MAX_IMAGE_BYTES: usize = 1_000_000;
+/// Notifications asked for per page.
+const PAGE: usize = 50;
+/// Pages read per sync.
+const PAGES: usize = 20;
+/// Pages read at a channel's first sync.
+const FIRST_PAGES: usize = 4;
+/// The largest answer accepted.
+const MAX_BODY: usize = 8 << 20;
+/// The collection of posts.
+const POST: &str = "app.bsky.feed.post";
+
+/// Signed-in sessions, per (service, identifier), shared by every connector
+/// of this process so a sync does not sign in again each time.
+static SESSIONS: LazyLock<Mutex<HashMap<(String, String), Session>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Session {
+    access_jwt: String,
+    refresh_jwt: String,
+    did: String,
+    handle: String,
+}
+
+/// One Bluesky account on one service (its PDS, or `https://bsky.social`).
+#[derive(Debug, Clone)]
+pub struct BlueskyConnector {
+    base: Url,
+    identifier: String,
+    password: String,
+    client: reqwest::Client,
+}
+
+/// Where the next fetch resumes. Bluesky lists notifications newest first
+/// and pages back in time, so a sync reads down to what the last one saw
+/// (`seen_at`, and the ids seen at that instant). When a sync stops at its
+/// page budget first, it keeps the page it got to (`resume`) and the newest
+/// it saw (`pending`), and the next sync reads on from there before moving
+/// `seen_at` up: nothing in between is skipped.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Cursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seen_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resume: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending: Option<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    did: String,
+    #[serde(default)]
+    handle: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    uri: String,
+    author: Profile,
+    reason: String,
+    #[serde(default)]
+    record: Value,
+    #[serde(default)]
+    indexed_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct NotificationPage {
+    #[serde(default)]
+    notifications: Vec<Notification>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// A strong reference to a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StrongRef {
+    uri: String,
+    cid: String,
+}
+
+/// The parts of an `at://did/collection/rkey` address.
+fn at_parts(uri: &str) -> Option<(&str, &str, &str)> {
+    let rest = uri.strip_prefix("at://")?;
+    let mut it = rest.splitn(3, '/');
+    let (repo, collection, rkey) = (it.next()?, it.next()?, it.next()?);
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 512
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".:-_~".contains(&b))
+    };
+    (ok(repo) && ok(collection) && ok(rkey)).then_some((repo, collection, rkey))
+}
+
+/// The base32-sortable alphabet of record keys (TIDs).
+const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// A timestamp identifier: 53 bits of microseconds since 1970 and a 10-bit
+/// clock id, in 13 characters.
+fn tid(micros: u64, clock: u64) -> String {
+    let v = ((micros & ((1 << 53) - 1)) << 10) | (clock & 0x3ff);
+    (0..13)
+        .map(|i| TID_ALPHABET[((v >> (60 - 5 * i)) & 31) as usize] as char)
+        .collect()
+}
+
+/// The record key of a publish: the same for every attempt with the same
+/// key and first due time.
+fn record_key(idempotency_key: &str, created_at_ms: i64) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(idempotency_key.as_bytes());
+    let n = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    let micros = u64::try_from(created_at_ms).unwrap_or(0) * 1000 + n % 1000;
+    tid(micros, n >> 54)
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// A facet found in a text: its byte range and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Facet {
+    /// A web link.
+    Link {
+        /// Byte range in the UTF-8 text.
+        range: (usize, usize),
+        /// The address.
+        uri: String,
+    },
+    /// `@handle`, to be resolved to a DID.
+    Mention {
+        /// Byte range in the UTF-8 text.
+        range: (usize, usize),
+        /// The handle, without `@`.
+        handle: String,
+    },
+    /// `#tag`.
+    Tag {
+        /// Byte range in the UTF-8 text.
+        range: (usize, usize),
+        /// The tag, without `#`.
+        tag: String,
+    },
+}
+
+/// Whether the character before byte `i` lets a mention or tag start there.
+fn starts_word(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c))
+}
+
+/// Finds links, mentions and hashtags in a post, with UTF-8 byte offsets.
+pub fn facets(text: &str) -> Vec<Facet> {
+    let mut out = vec![];
+    let trailing = |s: &str| {
+        s.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '"', '\''])
+            .len()
+    };
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        if (word.starts_with("https://") || word.starts_with("http://")) && starts_word(text, i) {
+            let len = trailing(word);
+            if Url::parse(&word[..len]).is_ok_and(|u| u.host_str().is_some()) {
+                out.push(Facet::Link {
+                    range: (i, i + len),
+                    uri: word[..len].to_owned(),
+                });
+            }
+        } else if let Some(h) = word.strip_prefix('@').filter(|_| starts_word(text, i)) {
+            let h = &h[..trailing(h)];
+            let valid = h.contains('.')
+                && !h.starts_with('.')
+                && !h.ends_with('.')
+                && h.len() <= 253
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if valid {
+                out.push(Facet::Mention {
+                    range: (i, i + 1 + h.len()),
+                    handle: h.to_ascii_lowercase(),
+                });
+            }
+        } else if let Some(t) = word.strip_prefix('#').filter(|_| starts_word(text, i)) {
+            let end = t
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                .map_or(t.len(), |(j, _)| j);
+            let tag = &t[..end];
+            if !tag.is_empty()
+                && !tag.bytes().all(|b| b.is_ascii_digit())
+                && tag.graphemes(true).count() <= 64
+            {
+                out.push(Facet::Tag {
+                    range: (i, i + 1 + end),
+                    tag: tag.to_owned(),
+                });
+            }
+        }
+        // On to the next word.
+        let skip = rest[word_end..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(rest.len(), |k| word_end + k);
+        i += skip.max(1);
+        while i < text.len() && !text.is_char_boundary(i) {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The length of a text as Bluesky counts it.
+pub fn length(text: &str) -> usize {
+    text.graphemes(true).count()
+}
+
+impl BlueskyConnector {
+    /// A connector for `identifier` (a handle, DID or e-mail address)
+    /// signing in with an app password on the service at `service_url`.
+    pub fn new(
+        service_url: &str,
+        identifier: &str,
+        app_password: &str,
+    ) -> Result<Self, ConnectorError> {
+        let raw = service_url.trim();
+        let raw = if raw.is_empty() {
+            "https://bsky.social"
+        } else {
+            raw
+        };
+        let mut base = Url::parse(raw)
+            .map_err(|_| ConnectorError::permanent("this is not the address of a Bluesky service (for most people: https://bsky.social)"))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(ConnectorError::permanent(
+                "this is not the address of a Bluesky service (for most people: https://bsky.social)",
+            ));
+        }
+        base.set_path("/");
+        base.set_query(None);
+        let identifier = identifier.trim().trim_start_matches('@').to_owned();
+        if identifier.is_empty()
+            || identifier.len() > 256
+            || identifier.contains(char::is_whitespace)
+        {
+            return Err(ConnectorError::permanent("this is not a Bluesky handle"));
+        }
+        let password = app_password.trim().to_owned();
+        if password.is_empty() || password.len() > 256 {
+            return Err(ConnectorError::permanent("an app password is needed"));
+        }
+        Ok(Self {
+            base,
+            identifier,
+            password,
+            client: client(),
+        })
+    }
+
+    /// The same connector with another time-out per request.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.client = crate::http::client_with_timeout(timeout);
+        self
+    }
+
+    fn key(&self) -> (String, String) {
+        (self.base.to_string(), self.identifier.to_lowercase())
+    }
+
+    fn xrpc(&self, method: &str) -> Result<Url, ConnectorError> {
+        self.base
+            .join(&format!("xrpc/{method}"))
+            .map_err(|_| ConnectorError::permanent("the service's address is not usable"))
+    }
+
+    /// Signs in with the app password.
+    async fn create_session(&self) -> Result<Session, ConnectorError> {
+        let resp = self
+            .client
+            .post(self.xrpc("com.atproto.server.createSession")?)
+            .json(&json!({"identifier": self.identifier, "password": self.password}))
+            .send()
+            .await
+            .map_err(transport)?;
+        let s: Session = read(resp).await.map_err(|e| match e {
+            // A wrong password is answered 401; some services say 400.
+            XrpcError::Said {
+                status,
+                error,
+                message,
+                ..
+            } if status == StatusCode::UNAUTHORIZED
+                || error == "AuthenticationRequired"
+                || error == "AuthFactorTokenRequired" =>
+            {
+                ConnectorError::Authorization {
+                    reason: format!(
+                        "Bluesky refused the sign-in: {}",
+                        if message.is_empty() { error } else { message }
+                    ),
+                }
+            }
+            XrpcError::Said { error, message, .. }
+                if error == "AccountTakedown" || error == "AccountDeactivated" =>
+            {
+                ConnectorError::Authorization {
+                    reason: format!("the account cannot be used: {message}"),
+                }
+            }
+            e => e.into(),
+        })?;
+        Ok(s)
+    }
+
+    async fn refresh(&self, s: &Session) -> Result<Session, ConnectorError> {
+        let resp = self
+            .client
+            .post(self.xrpc("com.atproto.server.refreshSession")?)
+            .bearer_auth(&s.refresh_jwt)
+            .send()
+            .await
+            .map_err(transport)?;
+        match read::<Session>(resp).await {
+            Ok(s) => Ok(s),
+            // The refresh token is spent or expired: sign in again.
+            Err(XrpcError::Said { status, .. }) if status.is_client_error() => {
+                self.create_session().await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The current session: cached, or signed in now.
+    async fn session(&self) -> Result<Session, ConnectorError> {
+        let cached = SESSIONS
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&self.key()).cloned());
+        if let Some(s) = cached {
+            return Ok(s);
+        }
+        let s = self.create_session().await?;
+        self.remember(&s);
+        Ok(s)
+    }
+
+    fn remember(&self, s: &Session) {
+        if let Ok(mut m) = SESSIONS.lock() {
+            m.insert(self.key(), s.clone());
+        }
+    }
+
+    /// Calls an XRPC method with the session, refreshing it once when the
+    /// access token has expired.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        name: &str,
+        query: &[(&str, &str)],
+        body: Option<Body<'_>>,
+    ) -> Result<T, XrpcError> {
+        let mut session = self.session().await?;
+        for attempt in 0..2 {
+            let mut req = self
+                .client
+                .request(method.clone(), self.xrpc(name)?)
+                .bearer_auth(&session.access_jwt)
+                .query(query);
+            req = match &body {
+                Some(Body::Json(v)) => req.json(v),
+                Some(Body::Bytes(b, mime)) => {
+                    req.header(header::CONTENT_TYPE, *mime).body(b.to_vec())
+                }
+                None => req,
+            };
+            let resp = req.send().await.map_err(XrpcError::Transport)?;
+            match read::<T>(resp).await {
+                Err(XrpcError::Said { ref error, .. })
+                    if attempt == 0 && (error == "ExpiredToken" || error == "InvalidToken") =>
+                {
+                    session = self.refresh(&session).await?;
+                    self.remember(&session);
+                }
+                other => return other,
+            }
+        }
+        Err(XrpcError::Connector(ConnectorError::Authorization {
+            reason: "Bluesky did not accept a fresh session".into(),
+        }))
+    }
+
+    async fn resolve_handle(&self, handle: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Did {
+            did: String,
+        }
+        self.call::<Did>(
+            Method::GET,
+            "com.atproto.identity.resolveHandle",
+            &[("handle", handle)],
+            None,
+        )
+        .await
+        .ok()
+        .map(|d| d.did)
+    }
+
+    /// Facets in the lexicon's form; mentions whose handle does not resolve
+    /// stay plain text.
+    async fn rich_text(&self, text: &str) -> Vec<Value> {
+        let mut out = vec![];
+        for f in facets(text) {
+            let (range, feature) = match f {
+                Facet::Link { range, uri } => (
+                    range,
+                    json!({"$type": "app.bsky.richtext.facet#link", "uri": uri}),
+                ),
+                Facet::Tag { range, tag } => (
+                    range,
+                    json!({"$type": "app.bsky.richtext.facet#tag", "tag": tag}),
+                ),
+                Facet::Mention { range, handle } => match self.resolve_handle(&handle).await {
+                    Some(did) => (
+                        range,
+                        json!({"$type": "app.bsky.richtext.facet#mention", "did": did}),
+                    ),
+                    None => continue,
+                },
+            };
+            out.push(
+                json!({"index": {"byteStart": range.0, "byteEnd": range.1}, "features": [feature]}),
+            );
+        }
+        out
+    }
+
+    async fn upload(&self, image: &Image) -> Result<Value, ConnectorError> {
+        #[derive(Deserialize)]
+        struct Blob {
+            blob: Value,
+        }
+        let b: Blob = self
+            .call(
+                Method::POST,
+                "com.atproto.repo.uploadBlob",
+                &[],
+                Some(Body::Bytes(&image.bytes, &image.mime)),
+            )
+            .await?;
+        Ok(b.blob)
+    }
+
+    /// A record of ours or another's, by its address.
+    async fn get_record(&self, uri: &str) -> Result<Option<(StrongRef, Value)>, ConnectorError> {
+        let (repo, collection, rkey) = at_parts(uri)
+            .ok_or_else(|| ConnectorError::permanent("this is not a Bluesky post address"))?;
+        #[derive(Deserialize)]
+        struct Rec {
+            uri: String,
+            #[serde(default)]
+            cid: String,
+            #[serde(default)]
+            value: Value,
+        }
+        match self
+            .call::<Rec>(
+                Method::GET,
+                "com.atproto.repo.getRecord",
+                &[("repo", repo), ("collection", collection), ("rkey", rkey)],
+                None,
+            )
+            .await
+        {
+            Ok(r) => Ok(Some((
+                StrongRef {
+                    uri: r.uri,
+                    cid: r.cid,
+                },
+                r.value,
+            ))),
+            Err(XrpcError::Said { error, status, .. })
+                if error == "RecordNotFound" || status == StatusCode::NOT_FOUND =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn item(&self, n: Notification) -> Option<InboundItem> {
+        let kind = match n.reason.as_str() {
+            "reply" => ItemKind::Comment,
+            "mention" | "quote" => ItemKind::Mention,
+            _ => return None,
+        };
+        let r = &n.record;
+        let text = r
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let reply = r.get("reply");
+        let parent = reply
+            .and_then(|x| x.pointer("/parent/uri"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let root = reply
+            .and_then(|x| x.pointer("/root/uri"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let published_at = r
+            .get("createdAt")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_millisecond());
+        let rkey = at_parts(&n.uri).map(|p| p.2.to_owned()).unwrap_or_default();
+        let media = r
+            .pointer("/embed/images")
+            .and_then(Value::as_array)
+            .map(|imgs| {
+                imgs.iter()
+                    .filter_map(|img| {
+                        let cid = img.pointer("/image/ref/$link").and_then(Value::as_str)?;
+                        let mut url = self.xrpc("com.atproto.sync.getBlob").ok()?;
+                        url.query_pairs_mut()
+                            .append_pair("did", &n.author.did)
+                            .append_pair("cid", cid);
+                        Some(Media {
+                            url: url.to_string(),
+                            kind: img
+                                .pointer("/image/mimeType")
+                                .and_then(Value::as_str)
+                                .unwrap_or("image")
+                                .to_owned(),
+                            alt: img
+                                .get("alt")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let handle = n.author.handle.clone();
+        Some(InboundItem {
+            kind,
+            author: Author {
+                id: n.author.did.clone(),
+                name: n
+                    .author
+                    .display_name
+                    .filter(|d| !d.trim().is_empty())
+                    .unwrap_or_else(|| handle.clone()),
+                handle: (!handle.is_empty()).then(|| format!("@{handle}")),
+            },
+            thread_ref: Some(root.unwrap_or_else(|| n.uri.clone())),
+            in_reply_to: parent,
+            text,
+            url: (!handle.is_empty() && !rkey.is_empty())
+                .then(|| format!("https://bsky.app/profile/{handle}/post/{rkey}")),
+            published_at,
+            media,
+            external_id: n.uri,
+        })
+    }
+}
+
+enum Body<'a> {
+    Json(Value),
+    Bytes(&'a [u8], &'a str),
+}
+
+/// What went wrong in an XRPC call, before it is classified.
+#[derive(Debug)]
+enum XrpcError {
+    /// The service answered with an error.
+    Said {
+        status: StatusCode,
+        error: String,
+        message: String,
+        retry: Option<Duration>,
+    },
+    /// No answer.
+    Transport(reqwest::Error),
+    /// Already classified.
+    Connector(ConnectorError),
+}
+
+impl From<ConnectorError> for XrpcError {
+    fn from(e: ConnectorError) -> Self {
+        XrpcError::Connector(e)
+    }
+}
+
+impl From<XrpcError> for ConnectorError {
+    fn from(e: XrpcError) -> Self {
+        match e {
+            XrpcError::Connector(c) => c,
+            XrpcError::Transport(t) => transport(t),
+            XrpcError::Said {
+                status,
+                error,
+                message,
+                retry,
+            } => {
+                let said = match (error.is_empty(), message.is_empty()) {
+                    (_, false) => message,
+                    (false, true) => error.clone(),
+                    (true, true) => status.to_string(),
+                };
+                match (status.as_u16(), error.as_str()) {
+                    (429, _) | (_, "RateLimitExceeded") => ConnectorError::Transient {
+                        reason: format!("Bluesky asks us to slow down (429): {said}"),
+                        retry_after: retry,
+                    },
+                    (500..=599, _) => ConnectorError::Transient {
+                        reason: format!("Bluesky has a problem ({status}): {said}"),
+                        retry_after: retry,
+                    },
+                    (401 | 403, _)
+                    | (
+                        _,
+                        "ExpiredToken"
+                        | "InvalidToken"
+                        | "AccountTakedown"
+                        | "AuthenticationRequired",
+                    ) => ConnectorError::Authorization {
+                        reason: format!("Bluesky refused the credentials: {said}"),
+                    },
+                    _ => ConnectorError::permanent(format!(
+                        "Bluesky refused the request ({status}): {said}"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Reads an XRPC answer: JSON on success, `{"error", "message"}` otherwise.
+async fn read<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, XrpcError> {
+    let status = resp.status();
+    let retry = retry_after(&resp);
+    let body = body_limited(resp, MAX_BODY).await?;
+    if !status.is_success() {
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect::<String>()
+        };
+        return Err(XrpcError::Said {
+            status,
+            error: text("error"),
+            message: text("message"),
+            retry,
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        let html = String::from_utf8_lossy(&body[..body.len().min(64)])
+            .trim_start()
+            .starts_with('<');
+        XrpcError::Connector(ConnectorError::Transient {
+            reason: if html {
+                "Bluesky answered with a web page instead of data".into()
+            } else {
+                format!("Bluesky's answer could not be read ({e})")
+            },
+            retry_after: None,
+        })
+    })
+}
+
+impl Connector for BlueskyConnector {
+    fn rules(&self) -> Rules {
+        Rules {
+            can_publish: true,
+            max_length: Some(MAX_GRAPHEMES),
+            counting: Counting::Graphemes,
+            max_images: 4,
+            max_image_bytes: MAX_IMAGE_BYTES,
+            can_reply_to: &[ItemKind::Comment, ItemKind::Mention],
+            idempotent_publish: true,
+            // Bluesky allows 3,000 requests per 5 minutes; a sync takes at most 20.
+            poll_interval: Duration::from_secs(120),
+        }
+    }
+
+    async fn fetch(&self, cursor: &str) -> Result<Fetched, ConnectorError> {
+        let cur: Cursor = serde_json::from_str(cursor).unwrap_or_default();
+        let first = cur.seen_at.is_none();
+        let pages = if first { FIRST_PAGES } else { PAGES };
+        let mut items = vec![];
+        let mut page_cursor = cur.resume.clone();
+        // The newest notification of this round of reading (kept across
+        // syncs while a backlog is read).
+        let (mut newest, mut newest_ids) = cur.pending.clone().unwrap_or_default();
+        let mut reached = false;
+        for _ in 0..pages {
+            let limit = PAGE.to_string();
+            let mut q = vec![("limit", limit.as_str())];
+            if let Some(c) = page_cursor.as_deref() {
+                q.push(("cursor", c));
+            }
+            let page: NotificationPage = self
+                .call(
+                    Method::GET,
+                    "app.bsky.notification.listNotifications",
+                    &q,
+                    None,
+                )
+                .await?;
+            for n in page.notifications {
+                if let Some(seen) = cur.seen_at.as_deref()
+                    && (n.indexed_at.as_str() < seen
+                        || (n.indexed_at == seen && cur.seen.contains(&n.uri)))
+                {
+                    reached = true;
+                    break;
+                }
+                if n.indexed_at > newest {
+                    newest = n.indexed_at.clone();
+                    newest_ids.clear();
+                }
+                if n.indexed_at == newest {
+                    newest_ids.push(n.uri.clone());
+                }
+                items.extend(self.item(n));
+            }
+            page_cursor = page.cursor.filter(|c| !c.is_empty());
+            if reached || page_cursor.is_none() {
+                reached = true;
+                break;
+            }
+        }
+        newest_ids.sort();
+        newest_ids.dedup();
+        newest_ids.truncate(100);
+        // A first sync reads a bounded number back and starts from the newest.
+        let next = if reached || first {
+            let (seen_at, seen) = if newest.is_empty() {
+                (cur.seen_at.clone().unwrap_or_default(), cur.seen.clone())
+            } else {
+                (newest, newest_ids)
+            };
+            Cursor {
+                seen_at: Some(seen_at),
+                seen,
+                resume: None,
+                pending: None,
+            }
+        } else {
+            Cursor {
+                resume: page_cursor,
+                pending: Some((newest, newest_ids)),
+                ..cur
+            }
+        };
+        // Oldest first, as they happened.
+        items.reverse();
+        Ok(Fetched {
+            items,
+            more: next.resume.is_some(),
+            cursor: serde_json::to_string(&next).unwrap_or_default(),
+        })
+    }
+
+    async fn check(&self) -> Result<String, ConnectorError> {
+        let s = self.create_session().await?;
+        self.remember(&s);
+        Ok(format!("@{}", s.handle))
+    }
+
+    async fn publish(&self, post: &Outgoing) -> Result<Published, ConnectorError> {
+        let n = length(&post.text);
+        if n > MAX_GRAPHEMES || post.text.len() > MAX_BYTES {
+            return Err(ConnectorError::permanent(format!(
+                "the post is {n} characters long; Bluesky takes at most {MAX_GRAPHEMES}"
+            )));
+        }
+        if post.images.len() > 4 {
+            return Err(ConnectorError::permanent(
+                "Bluesky takes at most 4 images per post",
+            ));
+        }
+        if let Some(big) = post.images.iter().find(|i| i.bytes.len() > MAX_IMAGE_BYTES) {
+            return Err(ConnectorError::permanent(format!(
+                "an image is {} kB; Bluesky takes at most 1,000 kB",
+                big.bytes.len() / 1000
+            )));
+        }
+        let session = self.session().await?;
+        let created = post.created_at.unwrap_or_else(now_ms);
+        let rkey = record_key(&post.idempotency_key, created);
+        let uri = format!("at://{}/{POST}/{rkey}", session.did);
+        // A retry after an unknown outcome: the post may be there already.
+        if let Some((r, _)) = self.get_record(&uri).await? {
+            return Ok(self.published(&session, r));
+        }
+        let mut record = json!({
+            "$type": POST,
+            "text": post.text,
+            "createdAt": rfc3339(created),
+        });
+        let facets = self.rich_text(&post.text).await;
+        if !facets.is_empty() {
+            record["facets"] = json!(facets);
+        }
+        if let Some(lang) = post.language.as_deref().filter(|l| !l.is_empty()) {
+            record["langs"] = json!([lang]);
+        }
+        if !post.images.is_empty() {
+            let mut images = vec![];
+            for image in &post.images {
+                images.push(json!({"alt": image.alt, "image": self.upload(image).await?}));
+            }
+            record["embed"] = json!({"$type": "app.bsky.embed.images", "images": images});
+        }
+        if let Some(to) = &post.reply_to {
+            let (parent, value) = self.get_record(&to.external_id).await?.ok_or_else(|| {
+                ConnectorError::permanent("the post you are answering no longer exists on Bluesky")
+            })?;
+            let root = value
+                .pointer("/reply/root")
+                .and_then(|r| serde_json::from_value::<StrongRef>(r.clone()).ok())
+                .unwrap_or_else(|| parent.clone());
+            record["reply"] = json!({"root": root, "parent": parent});
+        }
+        let body = json!({"repo": session.did, "collection": POST, "rkey": rkey, "record": record});
+        match self
+            .call::<StrongRef>(
+                Method::POST,
+                "com.atproto.repo.createRecord",
+                &[],
+                Some(Body::Json(body)),
+            )
+            .await
+        {
+            Ok(r) => Ok(self.published(&session, r)),
+            Err(XrpcError::Transport(e)) if !e.is_connect() => {
+                Err(ConnectorError::OutcomeUnknown {
+                    reason: format!("Bluesky did not confirm the post ({})", transport(e)),
+                })
+            }
+            Err(XrpcError::Said {
+                status,
+                error,
+                message,
+                retry,
+            }) if matches!(status.as_u16(), 500 | 502 | 504) => {
+                let e = ConnectorError::from(XrpcError::Said {
+                    status,
+                    error,
+                    message,
+                    retry,
+                });
+                Err(ConnectorError::OutcomeUnknown {
+                    reason: e.to_string(),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn reply(
+        &self,
+        to: &ReplyTo,
+        text: &str,
+        idempotency_key: &str,
+    ) -> Result<Published, ConnectorError> {
+        let post = Outgoing {
+            text: text.to_owned(),
+            reply_to: Some(to.clone()),
+            idempotency_key: idempotency_key.to_owned(),
+            ..Outgoing::default()
+        };
+        self.publish(&post).await
+    }
+
+    async fn metrics(&self, remote_id: &str) -> Result<Metrics, ConnectorError> {
+        at_parts(remote_id)
+            .ok_or_else(|| ConnectorError::permanent("this is not a Bluesky post address"))?;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct View {
+            #[serde(default)]
+            like_count: u64,
+            #[serde(default)]
+            repost_count: u64,
+            #[serde(default)]
+            reply_count: u64,
+            #[serde(default)]
+            quote_count: u64,
+        }
+        #[derive(Deserialize)]
+        struct Posts {
+            posts: Vec<View>,
+        }
+        let p: Posts = self
+            .call(
+                Method::GET,
+                "app.bsky.feed.getPosts",
+                &[("uris", remote_id)],
+                None,
+            )
+            .await?;
+        let v = p
+            .posts
+            .into_iter()
+            .next()
+            .ok_or_else(|| ConnectorError::permanent("the post no longer exists on Bluesky"))?;
+        Ok(Metrics {
+            likes: v.like_count,
+            shares: v.repost_count,
+            replies: v.reply_count,
+            quotes: v.quote_count,
+        })
+    }
+}
+
+impl BlueskyConnector {
+    fn published(&self, s: &Session, r: StrongRef) -> Published {
+        let url = at_parts(&r.uri)
+            .map(|(_, _, rkey)| format!("https://bsky.app/profile/{}/post/{rkey}", s.handle));
+        Published {
+            remote_id: r.uri,
+            url,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facets_have_utf8_byte_offsets() {
+        let text = "Café ☕ open! #koffie @anna.bsky.social https://cafe.example/menu.";
+        let f = facets(text);
+        let slice = |r: (usize, usize)| &text[r.0..r.1];
+        assert_eq!(f.len(), 3, "{f:?}");
+        match &f[0] {
+            Facet::Tag { range, tag } => {
+                assert_eq!((slice(*range), tag.as_str()), ("#koffie", "koffie"));
+                assert_eq!(range.0, "Café ☕ open! ".len());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(&f[1], Facet::Mention { range, handle } if slice(*range) == "@anna.bsky.social" && handle == "anna.bsky.social")
+        );
+        assert!(
+            matches!(&f[2], Facet::Link { range, uri } if slice(*range) == "https://cafe.example/menu" && uri == "https://cafe.example/menu")
+        );
+        // Not a mention, not a tag.
+        assert!(facets("mail anna@x.nl #123 @nodot").is_empty());
+        assert!(facets("").is_empty());
+        assert!(facets("🍰#taart").is_empty(), "a tag starts a word");
+    }
+
+    #[test]
+    fn graphemes_count_as_people_see_them() {
+        assert_eq!(length("👨‍👩‍👧‍👦"), 1);
+        assert_eq!(length("e\u{301}"), 1);
+        assert_eq!(length("hallo"), 5);
+    }
+
+    #[test]
+    fn record_keys_are_valid_and_stable() {
+        let a = record_key("post-1-ch-2", 1_790_000_000_000);
+        assert_eq!(a, record_key("post-1-ch-2", 1_790_000_000_000));
+        assert_ne!(a, record_key("post-1-ch-3", 1_790_000_000_000));
+        assert_eq!(a.len(), 13);
+        assert!(b"234567abcdefghij".contains(&a.as_bytes()[0]));
+        assert!(a.bytes().all(|b| TID_ALPHABET.contains(&b)));
+        // Later times sort later.
+        assert!(record_key("x", 1_790_000_000_000) < record_key("x", 1_790_000_100_000));
+    }
+
+    #[test]
+    fn at_addresses() {
+        assert_eq!(
+            at_parts("at://did:plc:abc/app.bsky.feed.post/3kabc"),
+            Some(("did:plc:abc", "app.bsky.feed.post", "3kabc"))
+        );
+        assert_eq!(at_parts("https://x"), None);
+        assert_eq!(at_parts("at://did:plc:abc/app.bsky.feed.post/../x"), None);
+    }
+}
