@@ -4,6 +4,7 @@
 use dialoog_networks::bluesky::BlueskyConnector;
 use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::mastodon::MastodonConnector;
+use dialoog_networks::wordpress::WordPressConnector;
 use dialoog_networks::{AnyConnector, Connector, ConnectorError, InboundItem};
 use dialoog_store::{Channel, NewItem, Store, StoreError, SyncRecord};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,16 @@ pub enum Credentials {
         /// An app password made for Dialoog.
         app_password: String,
     },
+    /// A WordPress site.
+    #[serde(rename = "wordpress")]
+    WordPress {
+        /// The site's address.
+        site_url: String,
+        /// The WordPress user.
+        username: String,
+        /// An application password of that user.
+        app_password: String,
+    },
 }
 
 impl Credentials {
@@ -45,6 +56,7 @@ impl Credentials {
             Credentials::Rss { .. } => "rss",
             Credentials::Mastodon { .. } => "mastodon",
             Credentials::Bluesky { .. } => "bluesky",
+            Credentials::WordPress { .. } => "wordpress",
         }
     }
 
@@ -65,6 +77,13 @@ impl Credentials {
                 identifier,
                 app_password,
             )?),
+            Credentials::WordPress {
+                site_url,
+                username,
+                app_password,
+            } => {
+                AnyConnector::WordPress(WordPressConnector::new(site_url, username, app_password)?)
+            }
         })
     }
 }

@@ -7,6 +7,7 @@ use crate::contract::{
 };
 use crate::feed::FeedConnector;
 use crate::mastodon::MastodonConnector;
+use crate::wordpress::WordPressConnector;
 
 /// A connector for one of the networks Dialoog speaks.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub enum AnyConnector {
     Mastodon(MastodonConnector),
     /// Bluesky.
     Bluesky(BlueskyConnector),
+    /// A WordPress site.
+    WordPress(WordPressConnector),
 }
 
 macro_rules! each {
@@ -25,6 +28,7 @@ macro_rules! each {
             AnyConnector::Feed($c) => $e,
             AnyConnector::Mastodon($c) => $e,
             AnyConnector::Bluesky($c) => $e,
+            AnyConnector::WordPress($c) => $e,
         }
     };
 }

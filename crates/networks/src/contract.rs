@@ -233,6 +233,9 @@ pub struct Outgoing {
     /// networks that record a creation time get this one, so a retry does
     /// not make a second, later post. `None`: now.
     pub created_at: Option<i64>,
+    /// Save it as a draft where the network has drafts (WordPress), for a
+    /// person to finish there.
+    pub draft: bool,
 }
 
 /// Where a published post lives.

@@ -15,6 +15,7 @@ pub mod http;
 pub mod mastodon;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wordpress;
 
 pub use any::AnyConnector;
 pub use contract::{

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::service::{Result, access, audit, now_ms};
 
 /// Networks that have a connector in a later step of Dialoog.
-const COMING: [&str; 2] = ["email", "wordpress"];
+const COMING: [&str; 1] = ["email"];
 
 /// A required text field of a channel request, trimmed.
 fn field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a str> {
@@ -33,7 +33,8 @@ fn url_field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a 
 
 /// Reads a channel request: `{"network": "rss", "feed_url": …}`,
 /// `{"network": "mastodon", "instance_url": …, "access_token": …}` or
-/// `{"network": "bluesky", "service_url"?: …, "identifier": …, "app_password": …}`.
+/// `{"network": "bluesky", "service_url"?: …, "identifier": …, "app_password": …}` or
+/// `{"network": "wordpress", "site_url": …, "username": …, "app_password": …}`.
 pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
     let network = body.get("network").and_then(|n| n.as_str()).unwrap_or("");
     if COMING.contains(&network) {
@@ -79,6 +80,22 @@ pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
             Ok(Credentials::Bluesky {
                 service_url: service.to_owned(),
                 identifier: identifier.to_owned(),
+                app_password: password.to_owned(),
+            })
+        }
+        "wordpress" => {
+            let site = url_field(body, "site_url")?;
+            let username = field(body, "username")?;
+            if username.len() > 200 {
+                return Err(FieldError::new("username", "too_long").into());
+            }
+            let password = field(body, "app_password")?;
+            if password.len() > 200 {
+                return Err(FieldError::new("app_password", "too_long").into());
+            }
+            Ok(Credentials::WordPress {
+                site_url: site.to_owned(),
+                username: username.to_owned(),
                 app_password: password.to_owned(),
             })
         }

@@ -8,6 +8,7 @@ use dialoog_networks::{Connector, ConnectorError};
 
 mod bluesky;
 mod mastodon;
+mod wordpress;
 
 async fn serve(status: u16, content_type: &'static str, body: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

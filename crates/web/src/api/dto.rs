@@ -340,7 +340,7 @@ impl From<&dialoog_store::Channel> for ChannelDto {
 /// `POST /api/v1/workspaces/{ws}/channels`: the network and its credentials.
 #[derive(Deserialize, ToSchema)]
 pub struct ChannelCreate {
-    /// `rss`, `mastodon` or `bluesky`.
+    /// `rss`, `mastodon`, `bluesky` or `wordpress`.
     pub network: String,
     /// For `rss`: the feed's address.
     #[serde(default)]
@@ -357,9 +357,16 @@ pub struct ChannelCreate {
     /// For `bluesky`: the handle (`bakkerij.bsky.social`), DID or e-mail address.
     #[serde(default)]
     pub identifier: Option<String>,
-    /// For `bluesky`: an app password (Settings → App passwords at Bluesky).
+    /// For `bluesky`: an app password (Settings → App passwords at Bluesky);
+    /// for `wordpress`: an application password (Users → Profile).
     #[serde(default)]
     pub app_password: Option<String>,
+    /// For `wordpress`: the site's address.
+    #[serde(default)]
+    pub site_url: Option<String>,
+    /// For `wordpress`: the user the application password belongs to.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 /// The result of "sync now".

@@ -38,6 +38,8 @@ struct ChannelsView {
     instance_url: String,
     identifier: String,
     service_url: String,
+    site_url: String,
+    username: String,
 }
 
 /// What the forms on the page hold after a refused submit.
@@ -47,6 +49,8 @@ struct Typed {
     instance_url: String,
     identifier: String,
     service_url: String,
+    site_url: String,
+    username: String,
 }
 
 async fn render(
@@ -115,6 +119,8 @@ async fn render(
         instance_url: typed.instance_url,
         identifier: typed.identifier,
         service_url: typed.service_url,
+        site_url: typed.site_url,
+        username: typed.username,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -321,6 +327,52 @@ pub async fn bluesky(
             let typed = Typed {
                 identifier: f.identifier,
                 service_url: f.service_url,
+                ..Typed::default()
+            };
+            render(&s, w, errors, None, typed).await
+        }
+    }
+}
+
+/// Connecting a WordPress site with an application password.
+#[derive(Deserialize)]
+pub struct WordPressForm {
+    #[serde(default)]
+    site_url: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    app_password: String,
+}
+
+pub async fn wordpress(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<WordPressForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let body = serde_json::json!({
+        "network": "wordpress",
+        "site_url": f.site_url,
+        "username": f.username,
+        "app_password": f.app_password,
+    });
+    let result = match crate::channels::credentials(&body) {
+        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            let typed = Typed {
+                site_url: f.site_url,
+                username: f.username,
                 ..Typed::default()
             };
             render(&s, w, errors, None, typed).await

@@ -341,6 +341,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/{channel}/remove"),
     ("POST", "/w/{ws}/channels/mastodon"),
     ("POST", "/w/{ws}/channels/bluesky"),
+    ("POST", "/w/{ws}/channels/wordpress"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
 ];
 
@@ -403,6 +404,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
         .route("/w/{ws}/channels/bluesky", post(channels::bluesky))
+        .route("/w/{ws}/channels/wordpress", post(channels::wordpress))
         .route(
             "/w/{ws}/channels/mastodon/callback",
             get(channels::mastodon_callback),

@@ -179,6 +179,17 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             ),
         ),
         (
+            "POST",
+            "/w/{ws}/channels/wordpress",
+            Action::ManageChannels,
+            format!(
+                "site_url={}&username=editor&app_password=abcd+efgh",
+                feed.replace(':', "%3A")
+                    .replace('/', "%2F")
+                    .replace("%2Ffeed.xml", "%2F")
+            ),
+        ),
+        (
             "GET",
             "/w/{ws}/channels/mastodon/callback",
             Action::ManageChannels,

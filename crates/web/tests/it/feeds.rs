@@ -88,6 +88,17 @@ impl FeedServer {
                     }
                 }),
             )
+            // Enough of a WordPress site to sign in, as a new site each time.
+            .route(
+                "/",
+                axum::routing::get({
+                    let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                    move || {
+                        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        async move { axum::Json(serde_json::json!({"id": 1, "name": format!("Blog {i}")})) }
+                    }
+                }),
+            )
             // Enough of a Mastodon instance to register an application.
             .route(
                 "/api/v1/apps",
