@@ -1,6 +1,7 @@
 //! `dialoog`: the one binary. See `dialoog --help`.
 
 mod bench;
+mod bench_sync;
 mod keys;
 
 use anyhow::Context as _;
@@ -101,7 +102,7 @@ enum Command {
     /// Whole-pipeline benchmarks on generated data; ends with one JSON line.
     Bench {
         /// What to measure: `text` (language, sentiment, matcher) or `sync`
-        /// (one channel sync from a loopback feed).
+        /// (one channel sync from a loopback server of the network).
         what: String,
         /// How many items (texts, posts).
         #[arg(long, default_value_t = 1_000_000)]
@@ -109,6 +110,9 @@ enum Command {
         /// How many listening queries the matcher compiles.
         #[arg(long, default_value_t = 10_000)]
         queries: usize,
+        /// For `sync`: the connector (`rss`, `mastodon`, `bluesky`, `wordpress`).
+        #[arg(long, default_value = "rss")]
+        connector: String,
     },
     /// Administration.
     Admin {
@@ -233,10 +237,11 @@ async fn main() -> anyhow::Result<()> {
             what,
             items,
             queries,
+            connector,
         } => {
             let line = match what.as_str() {
                 "text" => bench::text(items, queries),
-                "sync" => bench::sync(items).await?,
+                "sync" => bench_sync::run(&connector, items).await?,
                 other => anyhow::bail!("unknown benchmark {other:?}; available: text, sync"),
             };
             #[allow(clippy::print_stdout)]

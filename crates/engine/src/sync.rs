@@ -2,6 +2,7 @@
 //! store each item once, and record the channel's health with a reason.
 
 use dialoog_networks::bluesky::BlueskyConnector;
+use dialoog_networks::email::{EmailConfig, EmailConnector};
 use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::mastodon::MastodonConnector;
 use dialoog_networks::wordpress::WordPressConnector;
@@ -47,6 +48,19 @@ pub enum Credentials {
         /// An application password of that user.
         app_password: String,
     },
+    /// A mailbox: IMAP in, SMTP out.
+    Email {
+        /// `imaps://host` or `imap://host` (STARTTLS).
+        imap_url: String,
+        /// `smtps://host` or `smtp://host` (STARTTLS).
+        smtp_url: String,
+        /// The user name for both servers.
+        username: String,
+        /// The password for both servers.
+        password: String,
+        /// The mailbox's address.
+        address: String,
+    },
 }
 
 impl Credentials {
@@ -57,6 +71,7 @@ impl Credentials {
             Credentials::Mastodon { .. } => "mastodon",
             Credentials::Bluesky { .. } => "bluesky",
             Credentials::WordPress { .. } => "wordpress",
+            Credentials::Email { .. } => "email",
         }
     }
 
@@ -84,6 +99,19 @@ impl Credentials {
             } => {
                 AnyConnector::WordPress(WordPressConnector::new(site_url, username, app_password)?)
             }
+            Credentials::Email {
+                imap_url,
+                smtp_url,
+                username,
+                password,
+                address,
+            } => AnyConnector::Email(EmailConnector::new(EmailConfig {
+                imap_url: imap_url.clone(),
+                smtp_url: smtp_url.clone(),
+                username: username.clone(),
+                password: password.clone(),
+                address: address.clone(),
+            })?),
         })
     }
 }

@@ -5,6 +5,7 @@ use crate::bluesky::BlueskyConnector;
 use crate::contract::{
     Connector, ConnectorError, Fetched, Metrics, Outgoing, Published, ReplyTo, Rules,
 };
+use crate::email::EmailConnector;
 use crate::feed::FeedConnector;
 use crate::mastodon::MastodonConnector;
 use crate::wordpress::WordPressConnector;
@@ -20,6 +21,8 @@ pub enum AnyConnector {
     Bluesky(BlueskyConnector),
     /// A WordPress site.
     WordPress(WordPressConnector),
+    /// A mailbox (IMAP in, SMTP out).
+    Email(EmailConnector),
 }
 
 macro_rules! each {
@@ -29,6 +32,7 @@ macro_rules! each {
             AnyConnector::Mastodon($c) => $e,
             AnyConnector::Bluesky($c) => $e,
             AnyConnector::WordPress($c) => $e,
+            AnyConnector::Email($c) => $e,
         }
     };
 }

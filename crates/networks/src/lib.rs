@@ -9,6 +9,7 @@
 pub mod any;
 pub mod bluesky;
 pub mod contract;
+pub mod email;
 pub mod feed;
 pub mod html;
 pub mod http;

@@ -10,9 +10,6 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::service::{Result, access, audit, now_ms};
 
-/// Networks that have a connector in a later step of Dialoog.
-const COMING: [&str; 1] = ["email"];
-
 /// A required text field of a channel request, trimmed.
 fn field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a str> {
     let v = body.get(name).and_then(|u| u.as_str()).unwrap_or("").trim();
@@ -34,12 +31,10 @@ fn url_field<'a>(body: &'a serde_json::Value, name: &'static str) -> Result<&'a 
 /// Reads a channel request: `{"network": "rss", "feed_url": …}`,
 /// `{"network": "mastodon", "instance_url": …, "access_token": …}` or
 /// `{"network": "bluesky", "service_url"?: …, "identifier": …, "app_password": …}` or
-/// `{"network": "wordpress", "site_url": …, "username": …, "app_password": …}`.
+/// `{"network": "wordpress", "site_url": …, "username": …, "app_password": …}` or
+/// `{"network": "email", "imap_url": …, "smtp_url": …, "username"?: …, "password": …, "address": …}`.
 pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
     let network = body.get("network").and_then(|n| n.as_str()).unwrap_or("");
-    if COMING.contains(&network) {
-        return Err(FieldError::new("network", "network_not_yet").into());
-    }
     match network {
         "rss" => Ok(Credentials::Rss {
             feed_url: url_field(body, "feed_url")?.to_owned(),
@@ -97,6 +92,33 @@ pub fn credentials(body: &serde_json::Value) -> Result<Credentials> {
                 site_url: site.to_owned(),
                 username: username.to_owned(),
                 app_password: password.to_owned(),
+            })
+        }
+        "email" => {
+            let text = |name: &'static str, max: usize| -> Result<String> {
+                let v = field(body, name)?;
+                if v.len() > max {
+                    return Err(FieldError::new(name, "too_long").into());
+                }
+                Ok(v.to_owned())
+            };
+            let address = text("address", 254)?;
+            dialoog_domain::Email::parse(&address)
+                .map_err(|_| FieldError::new("address", "email_invalid"))?;
+            Ok(Credentials::Email {
+                imap_url: text("imap_url", 2048)?,
+                smtp_url: text("smtp_url", 2048)?,
+                username: body
+                    .get("username")
+                    .and_then(|u| u.as_str())
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or(&address)
+                    .chars()
+                    .take(254)
+                    .collect(),
+                password: text("password", 1024)?,
+                address,
             })
         }
         _ => Err(FieldError::new("network", "network_invalid").into()),

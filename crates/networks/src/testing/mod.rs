@@ -5,9 +5,13 @@
 //! (`DIALOOG_TEST_<NAME>_SKIP=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dovecot;
 mod mastodon;
+mod smtp;
 
+pub use dovecot::DovecotPeer;
 pub use mastodon::MastodonPeer;
+pub use smtp::{Received, SmtpOptions, SmtpPeer};
 
 /// Whether a peer may be skipped: only outside CI, and only when the test
 /// command said it could not be had (`DIALOOG_TEST_<NAME>_SKIP=1`).

@@ -7,6 +7,7 @@ use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::{Connector, ConnectorError};
 
 mod bluesky;
+mod email;
 mod mastodon;
 mod wordpress;
 

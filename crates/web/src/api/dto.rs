@@ -340,7 +340,7 @@ impl From<&dialoog_store::Channel> for ChannelDto {
 /// `POST /api/v1/workspaces/{ws}/channels`: the network and its credentials.
 #[derive(Deserialize, ToSchema)]
 pub struct ChannelCreate {
-    /// `rss`, `mastodon`, `bluesky` or `wordpress`.
+    /// `rss`, `mastodon`, `bluesky`, `wordpress` or `email`.
     pub network: String,
     /// For `rss`: the feed's address.
     #[serde(default)]
@@ -364,9 +364,22 @@ pub struct ChannelCreate {
     /// For `wordpress`: the site's address.
     #[serde(default)]
     pub site_url: Option<String>,
-    /// For `wordpress`: the user the application password belongs to.
+    /// For `wordpress`: the user the application password belongs to; for
+    /// `email`: the user name at the mail servers (default: the address).
     #[serde(default)]
     pub username: Option<String>,
+    /// For `email`: the IMAP server, `imaps://host[:993]` or `imap://host[:143]` (STARTTLS).
+    #[serde(default)]
+    pub imap_url: Option<String>,
+    /// For `email`: the SMTP server, `smtps://host[:465]` or `smtp://host[:587]` (STARTTLS).
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// For `email`: the password at the mail servers.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// For `email`: the mailbox's address.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// The result of "sync now".

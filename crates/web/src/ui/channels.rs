@@ -40,6 +40,9 @@ struct ChannelsView {
     service_url: String,
     site_url: String,
     username: String,
+    address: String,
+    imap_url: String,
+    smtp_url: String,
 }
 
 /// What the forms on the page hold after a refused submit.
@@ -51,6 +54,9 @@ struct Typed {
     service_url: String,
     site_url: String,
     username: String,
+    address: String,
+    imap_url: String,
+    smtp_url: String,
 }
 
 async fn render(
@@ -121,6 +127,9 @@ async fn render(
         service_url: typed.service_url,
         site_url: typed.site_url,
         username: typed.username,
+        address: typed.address,
+        imap_url: typed.imap_url,
+        smtp_url: typed.smtp_url,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -372,6 +381,60 @@ pub async fn wordpress(
             let errors = FieldErrs::from_error(e, t)?;
             let typed = Typed {
                 site_url: f.site_url,
+                username: f.username,
+                ..Typed::default()
+            };
+            render(&s, w, errors, None, typed).await
+        }
+    }
+}
+
+/// Connecting a mailbox.
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    imap_url: String,
+    #[serde(default)]
+    smtp_url: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn email(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<EmailForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ManageChannels)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let body = serde_json::json!({
+        "network": "email",
+        "address": f.address,
+        "imap_url": f.imap_url,
+        "smtp_url": f.smtp_url,
+        "username": f.username,
+        "password": f.password,
+    });
+    let result = match crate::channels::credentials(&body) {
+        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+        Err(e) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            let typed = Typed {
+                address: f.address,
+                imap_url: f.imap_url,
+                smtp_url: f.smtp_url,
                 username: f.username,
                 ..Typed::default()
             };

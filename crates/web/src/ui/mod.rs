@@ -342,6 +342,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/mastodon"),
     ("POST", "/w/{ws}/channels/bluesky"),
     ("POST", "/w/{ws}/channels/wordpress"),
+    ("POST", "/w/{ws}/channels/email"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
 ];
 
@@ -405,6 +406,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
         .route("/w/{ws}/channels/bluesky", post(channels::bluesky))
         .route("/w/{ws}/channels/wordpress", post(channels::wordpress))
+        .route("/w/{ws}/channels/email", post(channels::email))
         .route(
             "/w/{ws}/channels/mastodon/callback",
             get(channels::mastodon_callback),

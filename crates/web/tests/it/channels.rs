@@ -26,12 +26,12 @@ async fn story(app: App) {
             "POST",
             &base,
             Some(&owner),
-            Some(json!({"network": "email", "imap_url": "imaps://x"})),
+            Some(json!({"network": "email", "imap_url": "imaps://x", "smtp_url": "smtps://x", "password": "p", "address": "geen adres"})),
         )
         .await;
     assert_eq!(
-        (s, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("network_not_yet"))
+        (s, v["errors"][0]["field"].as_str(), v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("address"), Some("email_invalid"))
     );
     let (s, v) = app
         .call(

@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod channels;
+mod email;
 mod feeds;
 mod harness;
 mod i18n;
