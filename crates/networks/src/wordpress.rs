@@ -36,11 +36,16 @@ pub struct WordPressConnector {
     client: reqwest::Client,
 }
 
-/// Where the next fetch resumes: the newest comment time seen (UTC ms).
+/// Where the next fetch resumes: the newest comment time seen (UTC ms),
+/// and, when the last fetch stopped at its page budget, the `after` it read
+/// from and the next page, so a backlog larger than one fetch is read on
+/// instead of from its start again.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct Cursor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     newest: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resume: Option<(Option<String>, usize)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,11 +280,14 @@ impl Connector for WordPressConnector {
 
     async fn fetch(&self, cursor: &str) -> Result<Fetched, ConnectorError> {
         let cur: Cursor = serde_json::from_str(cursor).unwrap_or_default();
-        let after = cur.newest.map(|n| gmt(n - OVERLAP_MS));
+        let (after, first_page) = match &cur.resume {
+            Some((after, page)) => (after.clone(), (*page).max(1)),
+            None => (cur.newest.map(|n| gmt(n - OVERLAP_MS)), 1),
+        };
         let mut items = vec![];
         let mut newest = cur.newest;
-        let mut more = false;
-        for page in 1..=PAGES {
+        let mut resume = None;
+        for page in first_page..first_page + PAGES {
             let mut q = vec![
                 ("per_page", PAGE.to_string()),
                 ("page", page.to_string()),
@@ -308,13 +316,14 @@ impl Connector for WordPressConnector {
             if n < PAGE || page >= total_pages {
                 break;
             }
-            if page == PAGES {
-                more = true;
+            if page + 1 == first_page + PAGES {
+                resume = Some((after.clone(), page + 1));
             }
         }
+        let more = resume.is_some();
         Ok(Fetched {
             items,
-            cursor: serde_json::to_string(&Cursor { newest }).unwrap_or_default(),
+            cursor: serde_json::to_string(&Cursor { newest, resume }).unwrap_or_default(),
             more,
         })
     }

@@ -116,6 +116,39 @@ fn bench_text_ends_with_one_json_line() {
 }
 
 #[test]
+fn bench_sync_reads_every_item_through_each_connector() {
+    for connector in ["rss", "mastodon", "bluesky", "wordpress"] {
+        let out = dialoog()
+            .args(["bench", "sync", "--connector", connector, "--items", "1500"])
+            .env("DIALOOG_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{connector}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(
+            (
+                last["what"].as_str(),
+                last["connector"].as_str(),
+                last["items"].as_u64()
+            ),
+            (Some("sync"), Some(connector), Some(1500))
+        );
+        // Past one sync's page budget, the rest follows in the next.
+        assert!(last["syncs"].as_u64().unwrap() >= 1, "{last}");
+    }
+    let out = dialoog()
+        .args(["bench", "sync", "--connector", "myspace", "--items", "5"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown connector"));
+}
+
+#[test]
 fn a_bad_database_url_is_a_clear_error() {
     let out = dialoog()
         .args(["migrate", "--database-url", "mysql://x"])

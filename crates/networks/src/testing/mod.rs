@@ -5,10 +5,12 @@
 //! (`DIALOOG_TEST_<NAME>_SKIP=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bluesky;
 mod dovecot;
 mod mastodon;
 mod smtp;
 
+pub use bluesky::{BlueskyAccount, BlueskyPeer};
 pub use dovecot::DovecotPeer;
 pub use mastodon::MastodonPeer;
 pub use smtp::{Received, SmtpOptions, SmtpPeer};

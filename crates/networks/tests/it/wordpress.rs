@@ -267,11 +267,31 @@ async fn many_comments_are_read_page_by_page() {
             )
         })
         .collect();
-    let f = editor(&url).fetch("").await.unwrap();
+    let c = editor(&url);
+    let f = c.fetch("").await.unwrap();
     let mut ids: Vec<String> = f.items.iter().map(|i| i.external_id.clone()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 250);
+    assert!(!f.more);
+
+    // More than one fetch reads (1,000) within the day it reads again:
+    // the next fetch goes on where the last stopped.
+    site.lock()
+        .unwrap()
+        .comments
+        .extend((250..1450).map(|i| comment(i + 1, 41, 0, "Klant", &format!("reactie {i}"), 59)));
+    let mut all = std::collections::BTreeSet::new();
+    let mut cursor = f.cursor;
+    for _ in 0..5 {
+        let g = c.fetch(&cursor).await.unwrap();
+        all.extend(g.items.iter().map(|i| i.external_id.clone()));
+        cursor = g.cursor;
+        if !g.more {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 1450, "every comment read");
 }
 
 #[tokio::test]
