@@ -13,12 +13,16 @@ pub struct MastodonPeer {
     pub url: String,
     child: Child,
     http: reqwest::Client,
+    /// Its own temporary folder: the server keeps files there even "in
+    /// memory" (a database file, uploaded media), removed on drop.
+    dir: std::path::PathBuf,
 }
 
 impl Drop for MastodonPeer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -31,7 +35,11 @@ impl MastodonPeer {
         let python = std::env::var("DIALOOG_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         for _attempt in 0..3 {
             let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("dialoog-mastodon-{port}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
             let child = Command::new(&python)
+                .env("TMPDIR", &dir)
                 .args(["-m", "mastodon_mock", "serve", "--in-memory", "--demo"])
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 .args(["--log-level", "warning"])
@@ -46,6 +54,7 @@ impl MastodonPeer {
                 url: format!("http://127.0.0.1:{port}"),
                 child,
                 http: reqwest::Client::new(),
+                dir,
             };
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(30) {
