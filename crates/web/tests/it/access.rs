@@ -194,7 +194,8 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             "POST",
             "/w/{ws}/channels/email",
             Action::ManageChannels,
-            "address=geen-adres&imap_url=imaps%3A%2F%2Fx&smtp_url=smtps%3A%2F%2Fx&password=p".to_owned(),
+            "address=geen-adres&imap_url=imaps%3A%2F%2Fx&smtp_url=smtps%3A%2F%2Fx&password=p"
+                .to_owned(),
         ),
         (
             "GET",
@@ -498,7 +499,11 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             let allowed = role.can(action);
             let s = r.status();
             if allowed && path.ends_with("/channels/email") {
-                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "UI {method} {path} as {role}");
+                assert_eq!(
+                    s,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "UI {method} {path} as {role}"
+                );
             } else if allowed {
                 assert!(
                     s == StatusCode::OK || s == StatusCode::SEE_OTHER,

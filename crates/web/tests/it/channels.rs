@@ -30,8 +30,16 @@ async fn story(app: App) {
         )
         .await;
     assert_eq!(
-        (s, v["errors"][0]["field"].as_str(), v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("address"), Some("email_invalid"))
+        (
+            s,
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("address"),
+            Some("email_invalid")
+        )
     );
     let (s, v) = app
         .call(
