@@ -10,7 +10,8 @@ const here = new URL('.', import.meta.url).pathname;
 const targetDir = process.env.CARGO_TARGET_DIR || resolve(here, '../../target');
 const binary = process.env.DIALOOG_BIN || join(targetDir, 'debug', 'dialoog');
 
-function freePort() {
+/** A port nobody listens on right now. */
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);

@@ -84,6 +84,44 @@ pub fn retry_after(resp: &Response) -> Option<Duration> {
     None
 }
 
+/// Sends a publish and reads the network's answer as `T`, classified by
+/// what it means for the post: a request that never connected was not
+/// sent (transient); an answer that was lost or cannot be read, or a
+/// gateway error or time-out after the request arrived (500, 502, 504),
+/// leaves the post perhaps published (outcome unknown); 429 and 503 say it
+/// was not taken (transient); other refusals as [`classify`] says.
+pub async fn send_publish<T: serde::de::DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+    limit: usize,
+) -> Result<T, ConnectorError> {
+    let unknown = |reason: String| ConnectorError::OutcomeUnknown { reason };
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_connect() => return Err(transport(e)),
+        Err(e) => {
+            return Err(unknown(format!(
+                "the network did not confirm the post ({})",
+                transport(e)
+            )));
+        }
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(match (status.as_u16(), error_from(resp).await) {
+            (500 | 502 | 504, ConnectorError::Transient { reason, .. }) => unknown(reason),
+            (_, e) => e,
+        });
+    }
+    let body = body_limited(resp, limit)
+        .await
+        .map_err(|e| unknown(e.to_string()))?;
+    serde_json::from_slice(&body).map_err(|e| {
+        unknown(format!(
+            "the network's answer to the post could not be read ({e})"
+        ))
+    })
+}
+
 /// Reads a non-success answer and classifies it, with the network's own
 /// words where it gives them as JSON (`error`, `error_description`,
 /// `message`) or short text.

@@ -643,37 +643,7 @@ impl Connector for MastodonConnector {
             .req(Method::POST, "api/v1/statuses")?
             .header("Idempotency-Key", &post.idempotency_key)
             .json(&body);
-        let resp = match req.send().await {
-            Ok(r) => r,
-            // Never connected: nothing was sent.
-            Err(e) if e.is_connect() => return Err(transport(e)),
-            Err(e) => {
-                return Err(ConnectorError::OutcomeUnknown {
-                    reason: format!("the instance did not confirm the post ({})", transport(e)),
-                });
-            }
-        };
-        let status = resp.status();
-        if !status.is_success() {
-            let e = error_from(resp).await;
-            // A gateway error or time-out after the request arrived: the
-            // post may exist. 429 and 503 say it was not taken.
-            return Err(match (status.as_u16(), e) {
-                (500 | 502 | 504, ConnectorError::Transient { reason, .. }) => {
-                    ConnectorError::OutcomeUnknown { reason }
-                }
-                (_, e) => e,
-            });
-        }
-        let body = body_limited(resp, MAX_PAGE_BYTES).await.map_err(|e| {
-            ConnectorError::OutcomeUnknown {
-                reason: e.to_string(),
-            }
-        })?;
-        let s: Status =
-            serde_json::from_slice(&body).map_err(|e| ConnectorError::OutcomeUnknown {
-                reason: format!("the instance's answer to the post could not be read ({e})"),
-            })?;
+        let s: Status = crate::http::send_publish(req, MAX_PAGE_BYTES).await?;
         Ok(Published {
             remote_id: s.id,
             url: s.url.or(s.uri),

@@ -386,35 +386,7 @@ impl Connector for WordPressConnector {
             link: Option<String>,
         }
         let req = self.req(Method::POST, "/wp/v2/posts", &[]).json(&body);
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => return Err(transport(e)),
-            Err(e) => {
-                return Err(ConnectorError::OutcomeUnknown {
-                    reason: format!("the site did not confirm the post ({})", transport(e)),
-                });
-            }
-        };
-        let status = resp.status();
-        if !status.is_success() {
-            let e = error_from(resp).await;
-            return Err(match (status.as_u16(), e) {
-                (500 | 502 | 504, ConnectorError::Transient { reason, .. }) => {
-                    ConnectorError::OutcomeUnknown { reason }
-                }
-                (_, e) => e,
-            });
-        }
-        let body =
-            body_limited(resp, MAX_BODY)
-                .await
-                .map_err(|e| ConnectorError::OutcomeUnknown {
-                    reason: e.to_string(),
-                })?;
-        let a: Answer =
-            serde_json::from_slice(&body).map_err(|e| ConnectorError::OutcomeUnknown {
-                reason: format!("the site's answer to the post could not be read ({e})"),
-            })?;
+        let a: Answer = crate::http::send_publish(req, MAX_BODY).await?;
         Ok(Published {
             remote_id: a.id.to_string(),
             url: a.link,

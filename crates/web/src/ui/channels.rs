@@ -34,20 +34,31 @@ struct ChannelsView {
     channels: Vec<ChannelView>,
     can_manage: bool,
     can_sync: bool,
-    feed_url: String,
-    instance_url: String,
-    identifier: String,
-    service_url: String,
-    site_url: String,
-    username: String,
-    address: String,
-    imap_url: String,
-    smtp_url: String,
+    typed: Typed,
+    none: FieldErrs,
 }
 
-/// What the forms on the page hold after a refused submit.
+impl ChannelsView {
+    /// The field errors of `form`'s fields (none for the other forms).
+    fn errs(&self, form: &str) -> &FieldErrs {
+        if self.typed.form == form {
+            &self.errors
+        } else {
+            &self.none
+        }
+    }
+
+    /// What was typed into `form` (nothing in the other forms).
+    fn typed<'a>(&self, form: &str, value: &'a str) -> &'a str {
+        if self.typed.form == form { value } else { "" }
+    }
+}
+
+/// What the forms on the page hold after a refused submit (never a
+/// password), and which form it was.
 #[derive(Default)]
 struct Typed {
+    form: &'static str,
     feed_url: String,
     instance_url: String,
     identifier: String,
@@ -121,15 +132,8 @@ async fn render(
         notice,
         ws,
         channels,
-        feed_url: typed.feed_url,
-        instance_url: typed.instance_url,
-        identifier: typed.identifier,
-        service_url: typed.service_url,
-        site_url: typed.site_url,
-        username: typed.username,
-        address: typed.address,
-        imap_url: typed.imap_url,
-        smtp_url: typed.smtp_url,
+        typed,
+        none: FieldErrs::default(),
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -165,12 +169,29 @@ pub async fn add(
     w: WsCtx,
     UiForm(f): UiForm<FeedForm>,
 ) -> Result<Response, UiError> {
+    let body = serde_json::json!({"network": "rss", "feed_url": f.feed_url});
+    let typed = Typed {
+        form: "feed",
+        feed_url: f.feed_url,
+        ..Typed::default()
+    };
+    connect_from_form(&s, w, body, typed).await
+}
+
+/// Connects a channel from a form: the same checks as the API, then back to
+/// the page with a notice, or the page again with the errors and what was
+/// typed (never a password).
+async fn connect_from_form(
+    s: &AppState,
+    w: WsCtx,
+    body: serde_json::Value,
+    typed: Typed,
+) -> Result<Response, UiError> {
     w.require(Action::ManageChannels)?;
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
-    let body = serde_json::json!({"network": "rss", "feed_url": f.feed_url});
     let result = match crate::channels::credentials(&body) {
-        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
+        Ok(creds) => crate::channels::connect(s, &w.me.user, ws, &creds)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -180,11 +201,7 @@ pub async fn add(
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
-            let typed = Typed {
-                feed_url: f.feed_url,
-                ..Typed::default()
-            };
-            render(&s, w, errors, None, typed).await
+            render(s, w, errors, None, typed).await
         }
     }
 }
@@ -250,17 +267,49 @@ pub async fn mastodon_start(
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
     match crate::channels::mastodon_start(&s, &w.me.user, ws, &f.instance_url).await {
-        Ok(url) => Ok(see_other(&url)),
+        // A page with a link, not a redirect: the Content Security Policy
+        // lets forms lead only to Dialoog itself, and the person sees where
+        // they are going before they sign in there.
+        Ok(url) => {
+            let host = reqwest_host(&url);
+            let v = ContinueView {
+                continue_label: t.fmt("channels.oauth_continue", &[("host", &host)]),
+                page: w.page.at(&format!("/w/{ws}/channels")),
+                url,
+                ws,
+            };
+            Ok(html(&v, t).into_response())
+        }
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
             let typed = Typed {
+                form: "mastodon",
                 instance_url: f.instance_url,
                 ..Typed::default()
             };
             render(&s, w, errors, None, typed).await
         }
     }
+}
+
+/// The step between Dialoog and the instance's sign-in page.
+#[derive(Template)]
+#[template(path = "oauth_continue.html")]
+struct ContinueView {
+    page: Page,
+    url: String,
+    continue_label: String,
+    ws: i64,
+}
+
+/// The host of an address, for saying where a link leads.
+fn reqwest_host(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .unwrap_or(url)
+        .to_owned()
 }
 
 /// What the instance sends back: a code and our state, or an error.
@@ -312,35 +361,19 @@ pub async fn bluesky(
     w: WsCtx,
     UiForm(f): UiForm<BlueskyForm>,
 ) -> Result<Response, UiError> {
-    w.require(Action::ManageChannels)?;
-    let t = w.me.ctx.t;
-    let ws = w.m.workspace.id;
     let body = serde_json::json!({
         "network": "bluesky",
         "identifier": f.identifier,
         "app_password": f.app_password,
         "service_url": f.service_url,
     });
-    let result = match crate::channels::credentials(&body) {
-        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e),
+    let typed = Typed {
+        form: "bluesky",
+        identifier: f.identifier,
+        service_url: f.service_url,
+        ..Typed::default()
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
-        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
-        Err(e) => {
-            let errors = FieldErrs::from_error(e, t)?;
-            // The password is never sent back to the browser.
-            let typed = Typed {
-                identifier: f.identifier,
-                service_url: f.service_url,
-                ..Typed::default()
-            };
-            render(&s, w, errors, None, typed).await
-        }
-    }
+    connect_from_form(&s, w, body, typed).await
 }
 
 /// Connecting a WordPress site with an application password.
@@ -359,34 +392,19 @@ pub async fn wordpress(
     w: WsCtx,
     UiForm(f): UiForm<WordPressForm>,
 ) -> Result<Response, UiError> {
-    w.require(Action::ManageChannels)?;
-    let t = w.me.ctx.t;
-    let ws = w.m.workspace.id;
     let body = serde_json::json!({
         "network": "wordpress",
         "site_url": f.site_url,
         "username": f.username,
         "app_password": f.app_password,
     });
-    let result = match crate::channels::credentials(&body) {
-        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e),
+    let typed = Typed {
+        form: "wordpress",
+        site_url: f.site_url,
+        username: f.username,
+        ..Typed::default()
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
-        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
-        Err(e) => {
-            let errors = FieldErrs::from_error(e, t)?;
-            let typed = Typed {
-                site_url: f.site_url,
-                username: f.username,
-                ..Typed::default()
-            };
-            render(&s, w, errors, None, typed).await
-        }
-    }
+    connect_from_form(&s, w, body, typed).await
 }
 
 /// Connecting a mailbox.
@@ -409,9 +427,6 @@ pub async fn email(
     w: WsCtx,
     UiForm(f): UiForm<EmailForm>,
 ) -> Result<Response, UiError> {
-    w.require(Action::ManageChannels)?;
-    let t = w.me.ctx.t;
-    let ws = w.m.workspace.id;
     let body = serde_json::json!({
         "network": "email",
         "address": f.address,
@@ -420,25 +435,13 @@ pub async fn email(
         "username": f.username,
         "password": f.password,
     });
-    let result = match crate::channels::credentials(&body) {
-        Ok(creds) => crate::channels::connect(&s, &w.me.user, ws, &creds)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e),
+    let typed = Typed {
+        form: "email",
+        address: f.address,
+        imap_url: f.imap_url,
+        smtp_url: f.smtp_url,
+        username: f.username,
+        ..Typed::default()
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/w/{ws}/channels?done=channel_added"))),
-        Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
-        Err(e) => {
-            let errors = FieldErrs::from_error(e, t)?;
-            let typed = Typed {
-                address: f.address,
-                imap_url: f.imap_url,
-                smtp_url: f.smtp_url,
-                username: f.username,
-                ..Typed::default()
-            };
-            render(&s, w, errors, None, typed).await
-        }
-    }
+    connect_from_form(&s, w, body, typed).await
 }

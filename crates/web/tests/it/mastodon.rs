@@ -158,8 +158,21 @@ async fn connecting_mastodon_by_signing_in_at_the_instance() {
         peer.url.replace(':', "%3A").replace('/', "%2F")
     );
     let r = b.post(&app, "/w/1/channels/mastodon", &form).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let to = reqwest::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    // A page saying where the person goes, with the link to go there.
+    let host = peer.url.trim_start_matches("http://");
+    assert!(html.contains(&format!("Verder naar {host}")), "{html}");
+    let href = html
+        .split("class=\"button primary\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let to = reqwest::Url::parse(&href).unwrap();
     assert!(
         to.as_str()
             .starts_with(&format!("{}/oauth/authorize", peer.url)),
