@@ -309,9 +309,9 @@ pub struct Problem {
 pub struct ChannelDto {
     /// Stable id.
     pub id: i64,
-    /// `rss` (more networks follow).
+    /// `rss`, `mastodon`, `bluesky`, `wordpress` or `email`.
     pub network: String,
-    /// Its name (the feed's title).
+    /// Its name (the feed's title, the account's handle, the address).
     pub name: String,
     /// `new`, `ok`, `needs_reconnect` or `failing`.
     pub status: String,
@@ -321,6 +321,8 @@ pub struct ChannelDto {
     pub status_since: String,
     /// When it was last fetched.
     pub last_sync_at: Option<String>,
+    /// When it is fetched next by itself (none while it needs reconnecting).
+    pub next_sync_at: Option<String>,
 }
 
 impl From<&dialoog_store::Channel> for ChannelDto {
@@ -333,6 +335,10 @@ impl From<&dialoog_store::Channel> for ChannelDto {
             status_reason: c.status_reason.clone(),
             status_since: rfc3339(c.status_since),
             last_sync_at: c.last_sync_at.map(rfc3339),
+            next_sync_at: (c.status != "needs_reconnect")
+                .then_some(c.next_sync_at)
+                .flatten()
+                .map(rfc3339),
         }
     }
 }

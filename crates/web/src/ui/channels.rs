@@ -21,6 +21,7 @@ struct ChannelView {
     reason: String,
     since: String,
     last_sync: String,
+    next_sync: String,
     items: Vec<(String, String, String)>,
 }
 
@@ -99,6 +100,11 @@ async fn render(
             last_sync: c
                 .last_sync_at
                 .map_or_else(|| t.s("channels.never").to_owned(), |l| page.when(&l, tz)),
+            next_sync: match (c.status.as_str(), c.next_sync_at) {
+                ("needs_reconnect", _) => String::new(),
+                (_, Some(n)) => page.when(&n, tz),
+                (_, None) => t.s("channels.soon").to_owned(),
+            },
             items: items
                 .into_iter()
                 .map(|i| {

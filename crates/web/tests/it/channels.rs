@@ -285,6 +285,23 @@ async fn channels_in_the_ui() {
         html.contains("Heerlijke taart"),
         "the item is listed as text"
     );
+    assert!(html.contains("Volgende keer ophalen:"), "{html}");
+    let (_, list) = {
+        let owner = app
+            .call("POST", "/api/v1/auth/tokens", None, Some(json!({"email": "anna@bakkerij.nl", "password": crate::harness::PASSWORD, "name": "t"})))
+            .await
+            .1["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.call("GET", "/api/v1/workspaces/1/channels", Some(&owner), None)
+            .await
+    };
+    let (last, next) = (
+        list[0]["last_sync_at"].as_str().unwrap(),
+        list[0]["next_sync_at"].as_str().unwrap(),
+    );
+    assert!(next > last, "a feed is due again later: {last} → {next}");
     assert!(!html.contains("<script>alert"), "remote content never runs");
     feed.set(500, "text/plain", "database down".into());
     let html = b
