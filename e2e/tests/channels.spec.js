@@ -44,6 +44,7 @@ test('connect Mastodon by signing in there, and see a mention arrive', async ({ 
     await page.getByRole('button', { name: 'Dialoog inrichten' }).click();
     await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Kanalen' }).click();
 
+    await page.getByText('Een Mastodon-account koppelen').click();
     const form = page.locator('form[action$="/channels/mastodon"]');
     await form.getByLabel('Mastodon-server').fill(mastodon.url);
     await form.getByRole('button', { name: 'Koppelen' }).click();
