@@ -18,6 +18,9 @@ struct ChannelView {
     network: String,
     status: String,
     status_key: String,
+    /// What the failure means and what happens next, in the user's language.
+    lead: String,
+    /// The network's own words (as the connector reported them).
     reason: String,
     since: String,
     last_sync: String,
@@ -53,6 +56,31 @@ impl ChannelsView {
     fn typed<'a>(&self, form: &str, value: &'a str) -> &'a str {
         if self.typed.form == form { value } else { "" }
     }
+}
+
+/// The sentence that says, in the user's language, what a failing
+/// channel's reason means for them: by its class (the connector's error
+/// kind, which leads the stored reason), not by its words.
+fn reason_lead(status: &str, reason: &str) -> Option<&'static str> {
+    match status {
+        "needs_reconnect" => Some("channels.reason.reconnect"),
+        "failing" if reason.starts_with("temporary problem: ") => Some("channels.reason.temporary"),
+        "failing" if reason.starts_with("outcome unknown: ") => Some("channels.reason.unknown"),
+        "failing" => Some("channels.reason.refused"),
+        _ => None,
+    }
+}
+
+/// The network's words without the class that leads them.
+fn reason_detail(reason: &str) -> &str {
+    [
+        "temporary problem: ",
+        "not authorised: ",
+        "outcome unknown: ",
+    ]
+    .iter()
+    .find_map(|p| reason.strip_prefix(p))
+    .unwrap_or(reason)
 }
 
 /// What the forms on the page hold after a refused submit (never a
@@ -121,8 +149,11 @@ async fn render(
             id: c.id,
             name: c.name,
             network: c.network,
+            lead: reason_lead(&c.status, &c.status_reason)
+                .map(|k| t.s(k).to_owned())
+                .unwrap_or_default(),
             status: c.status,
-            reason: c.status_reason,
+            reason: reason_detail(&c.status_reason).to_owned(),
         });
     }
     let status = if errors.any() {

@@ -316,6 +316,13 @@ async fn channels_in_the_ui() {
             && html.contains("mislukt"),
         "{html}"
     );
+    // What it means, in the user's language, before the network's own words.
+    assert!(
+        html.contains(
+            "Een tijdelijk probleem bij het netwerk: Dialoog probeert het vanzelf opnieuw."
+        ) && html.contains("De woorden van het netwerk: the network has a problem (500"),
+        "{html}"
+    );
     let r = b.post(&app, "/w/1/channels/1/remove", "").await;
     assert_eq!(
         r.headers()["location"],
