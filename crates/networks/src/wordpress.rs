@@ -10,7 +10,7 @@ use crate::contract::{
     Author, Connector, ConnectorError, Counting, Fetched, Image, InboundItem, ItemKind, Metrics,
     Outgoing, Published, ReplyTo, Rules,
 };
-use crate::http::{body_limited, client, error_from, transport};
+use crate::http::{body_limited, classify, client, retry_after, transport};
 use reqwest::{Method, RequestBuilder, Url, header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -183,7 +183,7 @@ impl WordPressConnector {
     ) -> Result<(T, header::HeaderMap), ConnectorError> {
         let resp = req.send().await.map_err(transport)?;
         if !resp.status().is_success() {
-            return Err(error_from(resp).await);
+            return Err(wp_error(resp).await);
         }
         let headers = resp.headers().clone();
         let body = body_limited(resp, MAX_BODY).await?;
@@ -250,6 +250,33 @@ impl WordPressConnector {
             media: vec![],
         }
     }
+}
+
+/// WordPress's `403` codes that are about the content, not the credentials:
+/// the post is gone, in the trash, a draft, or closed for comments.
+const CONTENT_REFUSALS: [&str; 4] = [
+    "rest_comment_invalid_post_id",
+    "rest_comment_trash_post",
+    "rest_comment_draft_post",
+    "rest_comment_closed",
+];
+
+/// Reads WordPress's `{code, message, data}` error and classifies it.
+async fn wp_error(resp: reqwest::Response) -> ConnectorError {
+    let status = resp.status();
+    let retry = retry_after(&resp);
+    let body = body_limited(resp, 64 * 1024).await.unwrap_or_default();
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let code = v.get("code").and_then(Value::as_str).unwrap_or_default();
+    let message = v
+        .get("message")
+        .and_then(Value::as_str)
+        .map(crate::html::to_text)
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+    if CONTENT_REFUSALS.contains(&code) {
+        return ConnectorError::permanent(format!("the site refused the comment: {message}"));
+    }
+    classify(status, retry, &message)
 }
 
 fn not_json(body: &[u8], e: &serde_json::Error) -> ConnectorError {
@@ -408,6 +435,23 @@ impl Connector for WordPressConnector {
             .as_deref()
             .and_then(|p| p.parse().ok())
             .ok_or_else(|| ConnectorError::permanent("the comment's post is not known"))?;
+        // WordPress accepts a parent that no longer exists: look first.
+        let gone =
+            || ConnectorError::permanent("the comment or its post no longer exists on the site");
+        let (original, _) = self
+            .json::<Value>(self.req(
+                Method::GET,
+                &format!("/wp/v2/comments/{parent}"),
+                &[("context", "edit".into())],
+            ))
+            .await
+            .map_err(|e| match e {
+                ConnectorError::Permanent { reason } if reason.contains("(404") => gone(),
+                e => e,
+            })?;
+        if original.get("status").and_then(Value::as_str) == Some("trash") {
+            return Err(gone());
+        }
         let req = self
             .req(Method::POST, "/wp/v2/comments", &[])
             .json(&json!({"post": post, "parent": parent, "content": paragraphs(text)}));
@@ -418,9 +462,7 @@ impl Connector for WordPressConnector {
             link: Option<String>,
         }
         let (a, _) = self.json::<Answer>(req).await.map_err(|e| match e {
-            ConnectorError::Permanent { reason } if reason.contains("(404") => {
-                ConnectorError::permanent("the comment or its post no longer exists on the site")
-            }
+            ConnectorError::Permanent { reason } if reason.contains("(404") => gone(),
             e => e,
         })?;
         Ok(Published {

@@ -9,11 +9,13 @@ mod bluesky;
 mod dovecot;
 mod mastodon;
 mod smtp;
+mod wordpress;
 
 pub use bluesky::{BlueskyAccount, BlueskyPeer};
 pub use dovecot::DovecotPeer;
 pub use mastodon::MastodonPeer;
 pub use smtp::{Received, SmtpOptions, SmtpPeer};
+pub use wordpress::WordPressPeer;
 
 /// Whether a peer may be skipped: only outside CI, and only when the test
 /// command said it could not be had (`DIALOOG_TEST_<NAME>_SKIP=1`).

@@ -12,6 +12,7 @@ mod bluesky_peer;
 mod email;
 mod mastodon;
 mod wordpress;
+mod wordpress_site;
 
 async fn serve(status: u16, content_type: &'static str, body: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

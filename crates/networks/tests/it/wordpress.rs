@@ -111,6 +111,17 @@ async fn api(
                 .insert("x-wp-totalpages", pages.to_string().parse().unwrap());
             r
         }
+        ("GET", r) if r.starts_with("/wp/v2/comments/") => {
+            let id: u64 = r.rsplit('/').next().unwrap().parse().unwrap_or(0);
+            match site.comments.iter().find(|c| c["id"] == id) {
+                Some(c) => axum::Json(c.clone()).into_response(),
+                None => wp_error(
+                    StatusCode::NOT_FOUND,
+                    "rest_comment_invalid_id",
+                    "Invalid comment ID.",
+                ),
+            }
+        }
         ("POST", "/wp/v2/comments") => {
             let b: Value = serde_json::from_slice(&body).unwrap();
             let post = b["post"].as_u64().unwrap();
