@@ -63,21 +63,52 @@ pub struct BlueskyConnector {
 }
 
 /// Where the next fetch resumes. Bluesky lists notifications newest first
-/// and pages back in time, so a sync reads down to what the last one saw
-/// (`seen_at`, and the ids seen at that instant). When a sync stops at its
-/// page budget first, it keeps the page it got to (`resume`) and the newest
-/// it saw (`pending`), and the next sync reads on from there before moving
+/// and pages back in time, sorted by the earlier of a post's own date and
+/// when the AppView indexed it; so a post indexed late can sort before what
+/// the last sync saw. Each sync therefore reads back to [`REREAD`] before
+/// the newest time it saw (`seen_at`), and skips what it delivered in that
+/// window (`recent`, by address). When a sync stops at its page budget
+/// first, it keeps the page it got to (`resume`) and the newest it saw
+/// (`pending`), and the next sync reads on from there before moving
 /// `seen_at` up: nothing in between is skipped.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct Cursor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     seen_at: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    seen: Vec<String>,
+    recent: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     resume: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending: Option<(String, Vec<String>)>,
+    pending: Option<(String, Vec<(String, String)>)>,
+}
+
+/// How far back before the newest notification seen each sync reads again.
+const REREAD: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+/// The most addresses a cursor remembers from that window.
+const MAX_RECENT: usize = 1000;
+
+/// `t` minus [`REREAD`], in the same form; `t` itself when it is no time.
+fn window_start(t: &str) -> String {
+    t.parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|x| x.checked_sub(REREAD).ok())
+        .map_or_else(
+            || t.to_owned(),
+            |x| x.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        )
+}
+
+/// Keeps the entries inside the window before `newest`, each address once,
+/// the newest first, at most [`MAX_RECENT`].
+fn trim_recent(mut recent: Vec<(String, String)>, newest: &str) -> Vec<(String, String)> {
+    let from = window_start(newest);
+    recent.retain(|(at, _)| at.as_str() >= from.as_str());
+    recent.sort_by(|a, b| b.cmp(a));
+    let mut seen = std::collections::HashSet::new();
+    recent.retain(|(_, uri)| seen.insert(uri.clone()));
+    recent.truncate(MAX_RECENT);
+    recent
 }
 
 #[derive(Debug, Deserialize)]
@@ -537,13 +568,22 @@ impl BlueskyConnector {
         }
     }
 
-    fn item(&self, n: Notification) -> Option<InboundItem> {
+    fn item(&self, n: Notification, me: &str) -> Option<InboundItem> {
+        let r = &n.record;
+        // One notification per post: a reply that also mentions us comes
+        // as a mention; it is a comment when it answers a post of ours.
+        let ours = format!("at://{me}/");
+        let answers_us = ["/reply/parent/uri", "/reply/root/uri"].iter().any(|p| {
+            r.pointer(p)
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.starts_with(&ours))
+        });
         let kind = match n.reason.as_str() {
             "reply" => ItemKind::Comment,
+            "mention" if answers_us => ItemKind::Comment,
             "mention" | "quote" => ItemKind::Mention,
             _ => return None,
         };
-        let r = &n.record;
         let text = r
             .get("text")
             .and_then(Value::as_str)
@@ -741,13 +781,18 @@ impl Connector for BlueskyConnector {
 
     async fn fetch(&self, cursor: &str) -> Result<Fetched, ConnectorError> {
         let cur: Cursor = serde_json::from_str(cursor).unwrap_or_default();
+        let me = self.session().await?.did;
         let first = cur.seen_at.is_none();
         let pages = if first { FIRST_PAGES } else { PAGES };
+        let boundary = cur.seen_at.as_deref().map(window_start);
+        let mut known: std::collections::HashSet<String> =
+            cur.recent.iter().map(|(_, u)| u.clone()).collect();
+        // The newest notification of this round of reading, and what was
+        // read near it (kept across syncs while a backlog is read).
+        let (mut newest, mut fresh) = cur.pending.clone().unwrap_or_default();
+        known.extend(fresh.iter().map(|(_, u)| u.clone()));
         let mut items = vec![];
         let mut page_cursor = cur.resume.clone();
-        // The newest notification of this round of reading (kept across
-        // syncs while a backlog is read).
-        let (mut newest, mut newest_ids) = cur.pending.clone().unwrap_or_default();
         let mut reached = false;
         for _ in 0..pages {
             let limit = PAGE.to_string();
@@ -764,21 +809,24 @@ impl Connector for BlueskyConnector {
                 )
                 .await?;
             for n in page.notifications {
-                if let Some(seen) = cur.seen_at.as_deref()
-                    && (n.indexed_at.as_str() < seen
-                        || (n.indexed_at == seen && cur.seen.contains(&n.uri)))
+                if boundary
+                    .as_deref()
+                    .is_some_and(|b| n.indexed_at.as_str() < b)
                 {
                     reached = true;
                     break;
                 }
                 if n.indexed_at > newest {
                     newest = n.indexed_at.clone();
-                    newest_ids.clear();
                 }
-                if n.indexed_at == newest {
-                    newest_ids.push(n.uri.clone());
+                if n.indexed_at.as_str() >= window_start(&newest).as_str()
+                    && fresh.len() < MAX_RECENT
+                {
+                    fresh.push((n.indexed_at.clone(), n.uri.clone()));
                 }
-                items.extend(self.item(n));
+                if known.insert(n.uri.clone()) {
+                    items.extend(self.item(n, &me));
+                }
             }
             page_cursor = page.cursor.filter(|c| !c.is_empty());
             if reached || page_cursor.is_none() {
@@ -786,26 +834,25 @@ impl Connector for BlueskyConnector {
                 break;
             }
         }
-        newest_ids.sort();
-        newest_ids.dedup();
-        newest_ids.truncate(100);
         // A first sync reads a bounded number back and starts from the newest.
         let next = if reached || first {
-            let (seen_at, seen) = if newest.is_empty() {
-                (cur.seen_at.clone().unwrap_or_default(), cur.seen.clone())
+            let seen_at = if newest.is_empty() {
+                cur.seen_at.clone().unwrap_or_default()
             } else {
-                (newest, newest_ids)
+                newest
             };
+            let mut recent = cur.recent.clone();
+            recent.extend(fresh);
             Cursor {
+                recent: trim_recent(recent, &seen_at),
                 seen_at: Some(seen_at),
-                seen,
                 resume: None,
                 pending: None,
             }
         } else {
             Cursor {
                 resume: page_cursor,
-                pending: Some((newest, newest_ids)),
+                pending: Some((newest, fresh)),
                 ..cur
             }
         };

@@ -17,20 +17,40 @@ const INSTALL: &str = "run scripts/test, or `cd scripts/peers/bluesky-pds && npm
 /// in a fresh temporary folder. It has no AppView: `app.bsky.*` queries
 /// (timeline, notifications, `getPosts`, profiles) answer
 /// `400 InvalidRequest "No service configured for …"`.
+///
+/// The XRPC helpers are those of [`BlueskyPds`] (through `Deref`), and so
+/// are `url` and `admin_password`.
 pub struct BlueskyPeer {
-    /// The PDS's address, `http://127.0.0.1:PORT`. (The PDS calls itself
-    /// `http://localhost:PORT` in DID documents.)
-    pub url: String,
+    pds: BlueskyPds,
     /// The PLC directory's address, `http://127.0.0.1:PORT`.
     pub plc_url: String,
-    /// The PDS's admin password (HTTP basic auth as `admin`).
-    pub admin_password: String,
     child: Child,
     /// Held open: the server stops by itself when it closes, also when this
     /// process is killed without running `Drop`.
     _stdin: Option<ChildStdin>,
     dir: PathBuf,
+}
+
+/// XRPC helpers for any PDS, e.g. that of a [`BlueskyPeer`] or of a
+/// [`super::BlueskyNetwork`]: accounts, sessions, app passwords, records,
+/// blobs, admin actions. They panic on an answer they do not expect, saying
+/// what it was.
+#[derive(Clone, Debug)]
+pub struct BlueskyPds {
+    /// The PDS's address, `http://127.0.0.1:PORT`. (The PDS calls itself
+    /// `http://localhost:PORT` in DID documents.)
+    pub url: String,
+    /// The PDS's admin password (HTTP basic auth as `admin`).
+    pub admin_password: String,
     http: reqwest::Client,
+}
+
+impl std::ops::Deref for BlueskyPeer {
+    type Target = BlueskyPds;
+
+    fn deref(&self) -> &BlueskyPds {
+        &self.pds
+    }
 }
 
 /// An account on the PDS, with the tokens of its latest session.
@@ -85,14 +105,14 @@ fn folder() -> PathBuf {
     dir
 }
 
-/// A new empty folder for one server's data.
-fn temp_dir() -> PathBuf {
+/// A new empty folder for one server's data, `<tmp>/dialoog-<what>-…`.
+pub(crate) fn temp_dir(what: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let dir = std::env::temp_dir().join(format!(
-        "dialoog-bluesky-pds-{}-{nanos}-{}",
+        "dialoog-{what}-{}-{nanos}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
@@ -142,7 +162,7 @@ impl BlueskyPeer {
         let node = std::env::var("DIALOOG_TEST_NODE").unwrap_or_else(|_| "node".into());
         let mut last = String::new();
         for _attempt in 0..3 {
-            let dir = temp_dir();
+            let dir = temp_dir("bluesky-pds");
             let (plc_port, pds_port) = (free_port(), free_port());
             let admin_password = format!("admin-{pds_port}-{}", std::process::id());
             let out = std::fs::File::create(dir.join("stdout.log")).unwrap();
@@ -165,13 +185,11 @@ impl BlueskyPeer {
                 });
             let stdin = child.stdin.take();
             let mut peer = Self {
-                url: format!("http://127.0.0.1:{pds_port}"),
+                pds: BlueskyPds::new(&format!("http://127.0.0.1:{pds_port}"), &admin_password),
                 plc_url: format!("http://127.0.0.1:{plc_port}"),
-                admin_password,
                 child,
                 _stdin: stdin,
                 dir,
-                http: reqwest::Client::new(),
             };
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(60) {
@@ -206,6 +224,18 @@ impl BlueskyPeer {
             "the Bluesky test server (node start.js in {}) did not start; {last}\n({INSTALL})",
             folder.display()
         )
+    }
+}
+
+impl BlueskyPds {
+    /// Helpers for the PDS at `url` (`http://HOST:PORT`), whose admin
+    /// password is `admin_password`.
+    pub fn new(url: &str, admin_password: &str) -> Self {
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+            admin_password: admin_password.to_owned(),
+            http: reqwest::Client::new(),
+        }
     }
 
     async fn xrpc(
@@ -386,6 +416,119 @@ impl BlueskyPeer {
             .await
     }
 
+    /// Posts `text` mentioning `whom`: the first `@handle` of theirs in the
+    /// text gets a mention facet with their DID (UTF-8 byte offsets), which
+    /// is what makes it a mention; returns its `(uri, cid)`.
+    pub async fn mention(
+        &self,
+        account: &BlueskyAccount,
+        text: &str,
+        whom: &BlueskyAccount,
+    ) -> (String, String) {
+        let at = format!("@{}", whom.handle);
+        let start = text
+            .find(&at)
+            .unwrap_or_else(|| panic!("{at} is not in the text: {text}"));
+        let record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": now(),
+            "facets": [{
+                "index": {"byteStart": start, "byteEnd": start + at.len()},
+                "features": [{"$type": "app.bsky.richtext.facet#mention", "did": whom.did}],
+            }],
+        });
+        self.create_record(account, "app.bsky.feed.post", record)
+            .await
+    }
+
+    /// Posts `text` quoting the post `quoted` (`(uri, cid)`, as an
+    /// `app.bsky.embed.record`); returns its `(uri, cid)`.
+    pub async fn quote(
+        &self,
+        account: &BlueskyAccount,
+        text: &str,
+        quoted: &(String, String),
+    ) -> (String, String) {
+        let record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": now(),
+            "embed": {
+                "$type": "app.bsky.embed.record",
+                "record": {"uri": quoted.0, "cid": quoted.1},
+            },
+        });
+        self.create_record(account, "app.bsky.feed.post", record)
+            .await
+    }
+
+    /// Likes the post `subject` (`(uri, cid)`); returns the like's
+    /// `(uri, cid)`.
+    pub async fn like(
+        &self,
+        account: &BlueskyAccount,
+        subject: &(String, String),
+    ) -> (String, String) {
+        let record = json!({
+            "$type": "app.bsky.feed.like",
+            "subject": {"uri": subject.0, "cid": subject.1},
+            "createdAt": now(),
+        });
+        self.create_record(account, "app.bsky.feed.like", record)
+            .await
+    }
+
+    /// Reposts the post `subject` (`(uri, cid)`); returns the repost's
+    /// `(uri, cid)`.
+    pub async fn repost(
+        &self,
+        account: &BlueskyAccount,
+        subject: &(String, String),
+    ) -> (String, String) {
+        let record = json!({
+            "$type": "app.bsky.feed.repost",
+            "subject": {"uri": subject.0, "cid": subject.1},
+            "createdAt": now(),
+        });
+        self.create_record(account, "app.bsky.feed.repost", record)
+            .await
+    }
+
+    /// Sets the account's profile (`app.bsky.actor.profile`, record key
+    /// `self`) to show `display_name`.
+    pub async fn set_display_name(&self, account: &BlueskyAccount, display_name: &str) {
+        let input = json!({
+            "repo": account.did,
+            "collection": "app.bsky.actor.profile",
+            "rkey": "self",
+            "record": {"$type": "app.bsky.actor.profile", "displayName": display_name},
+        });
+        self.must(
+            Some(&account.access_jwt),
+            "com.atproto.repo.putRecord",
+            &input,
+        )
+        .await;
+    }
+
+    /// The strong reference `(uri, cid)` of the record at `uri`, e.g. of a
+    /// post the connector published, to reply to, quote or like it.
+    pub async fn strong_ref(&self, uri: &str) -> (String, String) {
+        let (repo, collection, rkey) = at_parts(uri);
+        let params = [("repo", repo), ("collection", collection), ("rkey", rkey)];
+        let v = self
+            .must_query(None, "com.atproto.repo.getRecord", &params)
+            .await;
+        (
+            uri.to_owned(),
+            v["cid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no cid for {uri}: {v}"))
+                .to_owned(),
+        )
+    }
+
     /// Deletes a record of the account's (`com.atproto.repo.deleteRecord`).
     pub async fn delete_record(&self, account: &BlueskyAccount, uri: &str) {
         let (repo, collection, rkey) = at_parts(uri);
@@ -399,8 +542,9 @@ impl BlueskyPeer {
     }
 
     /// Uploads a blob (`com.atproto.repo.uploadBlob`; it must really be what
-    /// `mime` says, e.g. [`Self::PNG_1X1`]); returns the blob reference to put in a
-    /// record (`{"$type": "blob", "ref": {"$link": …}, "mimeType", "size"}`).
+    /// `mime` says, e.g. [`BlueskyPeer::PNG_1X1`]); returns the blob
+    /// reference to put in a record (`{"$type": "blob", "ref": {"$link": …},
+    /// "mimeType", "size"}`).
     pub async fn upload_blob(&self, account: &BlueskyAccount, bytes: &[u8], mime: &str) -> Value {
         let r = self
             .http

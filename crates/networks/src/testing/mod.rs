@@ -6,12 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bluesky;
+mod bluesky_network;
 mod dovecot;
 mod mastodon;
 mod smtp;
 mod wordpress;
 
-pub use bluesky::{BlueskyAccount, BlueskyPeer};
+pub use bluesky::{BlueskyAccount, BlueskyPds, BlueskyPeer};
+pub use bluesky_network::{BlueskyNetwork, INDEXING};
 pub use dovecot::DovecotPeer;
 pub use mastodon::MastodonPeer;
 pub use smtp::{Received, SmtpOptions, SmtpPeer};

@@ -215,6 +215,20 @@ async fn mentions_replies_and_quotes_arrive_from_the_notifications() {
     let next = c.fetch(&again.cursor).await.unwrap();
     assert_eq!(next.items.len(), 1);
     assert_eq!(next.items[0].text, "@bakkerij.bsky.social open op zondag?");
+    assert_eq!(next.items[0].kind, ItemKind::Mention);
+    // A reply that names us comes as a mention; it answers our post, so it is a comment.
+    fake.lock().unwrap().notifications.insert(
+        0,
+        notification(
+            5,
+            "mention",
+            "@bakkerij.bsky.social waar blijft mijn taart?",
+            Some("at://did:plc:bakkerij/app.bsky.feed.post/3kours"),
+        ),
+    );
+    let last = c.fetch(&next.cursor).await.unwrap();
+    assert_eq!(last.items.len(), 1, "{:?}", last.items);
+    assert_eq!(last.items[0].kind, ItemKind::Comment);
     assert_eq!(
         fake.lock().unwrap().sessions,
         1,

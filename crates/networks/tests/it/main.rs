@@ -7,6 +7,7 @@ use dialoog_networks::feed::FeedConnector;
 use dialoog_networks::{Connector, ConnectorError};
 
 mod bluesky;
+mod bluesky_network;
 mod bluesky_pds;
 mod bluesky_peer;
 mod email;
