@@ -240,3 +240,98 @@ async fn rotate_key_reseals_every_channel() {
     store.close().await;
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A feed server on a free port answering every request with one RSS item.
+fn feed_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/feed.xml", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let body = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Reviews</title><link>https://x.example</link><description>d</description><item><guid>r1</guid><title>Heerlijk</title><description>Lekkere taart</description></item></channel></rss>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn serve_fetches_new_channels_by_itself() {
+    let feed = feed_server();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("dialoog-poll-{}", std::process::id()));
+    let mut child = dialoog()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            dir.to_str().unwrap(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "dialoog serve did not start");
+    let setup: serde_json::Value = http
+        .post(format!("{base}/api/v1/setup"))
+        .json(&serde_json::json!({"organisation": "Bakkerij", "name": "Anna", "email": "anna@bakkerij.nl", "password": "paars-fietsje-42"}))
+        .send().await.unwrap().json().await.unwrap();
+    let token = setup["token"].as_str().unwrap().to_owned();
+    let ch: serde_json::Value = http
+        .post(format!("{base}/api/v1/workspaces/1/channels"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"network": "rss", "feed_url": feed}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = ch["id"].as_i64().unwrap();
+    // Nobody presses "fetch now": the poller brings the item in.
+    let mut items = serde_json::Value::Null;
+    for _ in 0..100 {
+        items = http
+            .get(format!("{base}/api/v1/workspaces/1/channels/{id}/items"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if items.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(items[0]["text"], "Heerlijk\nLekkere taart", "{items}");
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_dir_all(&dir).ok();
+}
