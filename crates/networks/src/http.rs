@@ -84,6 +84,25 @@ pub fn retry_after(resp: &Response) -> Option<Duration> {
     None
 }
 
+/// An answer that should have been JSON and is not: a web page (an error
+/// page or a login wall in front of the API) or broken data. Temporary,
+/// since such answers usually pass; `who` names the network in the
+/// reason ("the instance", "Bluesky"), `hint` may add what to check.
+pub fn unreadable(body: &[u8], e: &serde_json::Error, who: &str, hint: &str) -> ConnectorError {
+    let page = String::from_utf8_lossy(&body[..body.len().min(64)])
+        .trim_start()
+        .starts_with('<');
+    let reason = match (page, hint.is_empty()) {
+        (true, true) => format!("{who} answered with a web page instead of data"),
+        (true, false) => format!("{who} answered with a web page instead of data ({hint})"),
+        (false, _) => format!("{who}'s answer could not be read ({e})"),
+    };
+    ConnectorError::Transient {
+        reason,
+        retry_after: None,
+    }
+}
+
 /// Sends a publish and reads the network's answer as `T`, classified by
 /// what it means for the post: a request that never connected was not
 /// sent (transient); an answer that was lost or cannot be read, or a

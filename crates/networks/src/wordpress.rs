@@ -280,15 +280,7 @@ async fn wp_error(resp: reqwest::Response) -> ConnectorError {
 }
 
 fn not_json(body: &[u8], e: &serde_json::Error) -> ConnectorError {
-    let start = String::from_utf8_lossy(&body[..body.len().min(64)]).to_lowercase();
-    ConnectorError::Transient {
-        reason: if start.trim_start().starts_with('<') {
-            "the site answered with a web page instead of data (is the REST API turned off?)".into()
-        } else {
-            format!("the site's answer could not be read ({e})")
-        },
-        retry_after: None,
-    }
+    crate::http::unreadable(body, e, "the site", "is the REST API turned off?")
 }
 
 impl Connector for WordPressConnector {

@@ -13,14 +13,23 @@ use crate::contract::{
     Author, Connector, ConnectorError, Counting, Fetched, Image, InboundItem, ItemKind, Media,
     Metrics, Outgoing, Published, ReplyTo, Rules,
 };
-use crate::http::{body_limited, client, retry_after, transport};
+use crate::http::{client, transport};
 use reqwest::{Method, StatusCode, Url, header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
-use unicode_segmentation::UnicodeSegmentation;
+
+mod cursor;
+mod keys;
+mod richtext;
+mod xrpc;
+
+use cursor::{Cursor, MAX_RECENT, trim_recent, window_start};
+use keys::{at_parts, record_key};
+pub use richtext::{Facet, facets, length};
+use xrpc::{Body, XrpcError, read};
 
 /// The longest post, in grapheme clusters.
 pub const MAX_GRAPHEMES: usize = 300;
@@ -35,7 +44,7 @@ const PAGES: usize = 20;
 /// Pages read at a channel's first sync.
 const FIRST_PAGES: usize = 4;
 /// The largest answer accepted.
-const MAX_BODY: usize = 8 << 20;
+pub(super) const MAX_BODY: usize = 8 << 20;
 /// The collection of posts.
 const POST: &str = "app.bsky.feed.post";
 
@@ -60,55 +69,6 @@ pub struct BlueskyConnector {
     identifier: String,
     password: String,
     client: reqwest::Client,
-}
-
-/// Where the next fetch resumes. Bluesky lists notifications newest first
-/// and pages back in time, sorted by the earlier of a post's own date and
-/// when the AppView indexed it; so a post indexed late can sort before what
-/// the last sync saw. Each sync therefore reads back to [`REREAD`] before
-/// the newest time it saw (`seen_at`), and skips what it delivered in that
-/// window (`recent`, by address). When a sync stops at its page budget
-/// first, it keeps the page it got to (`resume`) and the newest it saw
-/// (`pending`), and the next sync reads on from there before moving
-/// `seen_at` up: nothing in between is skipped.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct Cursor {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    seen_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    recent: Vec<(String, String)>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    resume: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending: Option<(String, Vec<(String, String)>)>,
-}
-
-/// How far back before the newest notification seen each sync reads again.
-const REREAD: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
-/// The most addresses a cursor remembers from that window.
-const MAX_RECENT: usize = 1000;
-
-/// `t` minus [`REREAD`], in the same form; `t` itself when it is no time.
-fn window_start(t: &str) -> String {
-    t.parse::<jiff::Timestamp>()
-        .ok()
-        .and_then(|x| x.checked_sub(REREAD).ok())
-        .map_or_else(
-            || t.to_owned(),
-            |x| x.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        )
-}
-
-/// Keeps the entries inside the window before `newest`, each address once,
-/// the newest first, at most [`MAX_RECENT`].
-fn trim_recent(mut recent: Vec<(String, String)>, newest: &str) -> Vec<(String, String)> {
-    let from = window_start(newest);
-    recent.retain(|(at, _)| at.as_str() >= from.as_str());
-    recent.sort_by(|a, b| b.cmp(a));
-    let mut seen = std::collections::HashSet::new();
-    recent.retain(|(_, uri)| seen.insert(uri.clone()));
-    recent.truncate(MAX_RECENT);
-    recent
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,42 +108,6 @@ struct StrongRef {
     cid: String,
 }
 
-/// The parts of an `at://did/collection/rkey` address.
-fn at_parts(uri: &str) -> Option<(&str, &str, &str)> {
-    let rest = uri.strip_prefix("at://")?;
-    let mut it = rest.splitn(3, '/');
-    let (repo, collection, rkey) = (it.next()?, it.next()?, it.next()?);
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 512
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".:-_~".contains(&b))
-    };
-    (ok(repo) && ok(collection) && ok(rkey)).then_some((repo, collection, rkey))
-}
-
-/// The base32-sortable alphabet of record keys (TIDs).
-const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
-
-/// A timestamp identifier: 53 bits of microseconds since 1970 and a 10-bit
-/// clock id, in 13 characters.
-fn tid(micros: u64, clock: u64) -> String {
-    let v = ((micros & ((1 << 53) - 1)) << 10) | (clock & 0x3ff);
-    (0..13)
-        .map(|i| TID_ALPHABET[((v >> (60 - 5 * i)) & 31) as usize] as char)
-        .collect()
-}
-
-/// The record key of a publish: the same for every attempt with the same
-/// key and first due time.
-fn record_key(idempotency_key: &str, created_at_ms: i64) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::digest(idempotency_key.as_bytes());
-    let n = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-    let micros = u64::try_from(created_at_ms).unwrap_or(0) * 1000 + n % 1000;
-    tid(micros, n >> 54)
-}
-
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -192,107 +116,6 @@ fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_default()
-}
-
-/// A facet found in a text: its byte range and what it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Facet {
-    /// A web link.
-    Link {
-        /// Byte range in the UTF-8 text.
-        range: (usize, usize),
-        /// The address.
-        uri: String,
-    },
-    /// `@handle`, to be resolved to a DID.
-    Mention {
-        /// Byte range in the UTF-8 text.
-        range: (usize, usize),
-        /// The handle, without `@`.
-        handle: String,
-    },
-    /// `#tag`.
-    Tag {
-        /// Byte range in the UTF-8 text.
-        range: (usize, usize),
-        /// The tag, without `#`.
-        tag: String,
-    },
-}
-
-/// Whether the character before byte `i` lets a mention or tag start there.
-fn starts_word(text: &str, i: usize) -> bool {
-    text[..i]
-        .chars()
-        .next_back()
-        .is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c))
-}
-
-/// Finds links, mentions and hashtags in a post, with UTF-8 byte offsets.
-pub fn facets(text: &str) -> Vec<Facet> {
-    let mut out = vec![];
-    let trailing = |s: &str| {
-        s.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '"', '\''])
-            .len()
-    };
-    let mut i = 0;
-    while i < text.len() {
-        let rest = &text[i..];
-        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let word = &rest[..word_end];
-        if (word.starts_with("https://") || word.starts_with("http://")) && starts_word(text, i) {
-            let len = trailing(word);
-            if Url::parse(&word[..len]).is_ok_and(|u| u.host_str().is_some()) {
-                out.push(Facet::Link {
-                    range: (i, i + len),
-                    uri: word[..len].to_owned(),
-                });
-            }
-        } else if let Some(h) = word.strip_prefix('@').filter(|_| starts_word(text, i)) {
-            let h = &h[..trailing(h)];
-            let valid = h.contains('.')
-                && !h.starts_with('.')
-                && !h.ends_with('.')
-                && h.len() <= 253
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-            if valid {
-                out.push(Facet::Mention {
-                    range: (i, i + 1 + h.len()),
-                    handle: h.to_ascii_lowercase(),
-                });
-            }
-        } else if let Some(t) = word.strip_prefix('#').filter(|_| starts_word(text, i)) {
-            let end = t
-                .char_indices()
-                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-                .map_or(t.len(), |(j, _)| j);
-            let tag = &t[..end];
-            if !tag.is_empty()
-                && !tag.bytes().all(|b| b.is_ascii_digit())
-                && tag.graphemes(true).count() <= 64
-            {
-                out.push(Facet::Tag {
-                    range: (i, i + 1 + end),
-                    tag: tag.to_owned(),
-                });
-            }
-        }
-        // On to the next word.
-        let skip = rest[word_end..]
-            .find(|c: char| !c.is_whitespace())
-            .map_or(rest.len(), |k| word_end + k);
-        i += skip.max(1);
-        while i < text.len() && !text.is_char_boundary(i) {
-            i += 1;
-        }
-    }
-    out
-}
-
-/// The length of a text as Bluesky counts it.
-pub fn length(text: &str) -> usize {
-    text.graphemes(true).count()
 }
 
 impl BlueskyConnector {
@@ -656,114 +479,6 @@ impl BlueskyConnector {
     }
 }
 
-enum Body<'a> {
-    Json(Value),
-    Bytes(&'a [u8], &'a str),
-}
-
-/// What went wrong in an XRPC call, before it is classified.
-#[derive(Debug)]
-enum XrpcError {
-    /// The service answered with an error.
-    Said {
-        status: StatusCode,
-        error: String,
-        message: String,
-        retry: Option<Duration>,
-    },
-    /// No answer.
-    Transport(reqwest::Error),
-    /// Already classified.
-    Connector(ConnectorError),
-}
-
-impl From<ConnectorError> for XrpcError {
-    fn from(e: ConnectorError) -> Self {
-        XrpcError::Connector(e)
-    }
-}
-
-impl From<XrpcError> for ConnectorError {
-    fn from(e: XrpcError) -> Self {
-        match e {
-            XrpcError::Connector(c) => c,
-            XrpcError::Transport(t) => transport(t),
-            XrpcError::Said {
-                status,
-                error,
-                message,
-                retry,
-            } => {
-                let said = match (error.is_empty(), message.is_empty()) {
-                    (_, false) => message,
-                    (false, true) => error.clone(),
-                    (true, true) => status.to_string(),
-                };
-                match (status.as_u16(), error.as_str()) {
-                    (429, _) | (_, "RateLimitExceeded") => ConnectorError::Transient {
-                        reason: format!("Bluesky asks us to slow down (429): {said}"),
-                        retry_after: retry,
-                    },
-                    (500..=599, _) => ConnectorError::Transient {
-                        reason: format!("Bluesky has a problem ({status}): {said}"),
-                        retry_after: retry,
-                    },
-                    (401 | 403, _)
-                    | (
-                        _,
-                        "ExpiredToken"
-                        | "InvalidToken"
-                        | "AccountTakedown"
-                        | "AuthenticationRequired",
-                    ) => ConnectorError::Authorization {
-                        reason: format!("Bluesky refused the credentials: {said}"),
-                    },
-                    _ => ConnectorError::permanent(format!(
-                        "Bluesky refused the request ({status}): {said}"
-                    )),
-                }
-            }
-        }
-    }
-}
-
-/// Reads an XRPC answer: JSON on success, `{"error", "message"}` otherwise.
-async fn read<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, XrpcError> {
-    let status = resp.status();
-    let retry = retry_after(&resp);
-    let body = body_limited(resp, MAX_BODY).await?;
-    if !status.is_success() {
-        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let text = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .chars()
-                .take(300)
-                .collect::<String>()
-        };
-        return Err(XrpcError::Said {
-            status,
-            error: text("error"),
-            message: text("message"),
-            retry,
-        });
-    }
-    serde_json::from_slice(&body).map_err(|e| {
-        let html = String::from_utf8_lossy(&body[..body.len().min(64)])
-            .trim_start()
-            .starts_with('<');
-        XrpcError::Connector(ConnectorError::Transient {
-            reason: if html {
-                "Bluesky answered with a web page instead of data".into()
-            } else {
-                format!("Bluesky's answer could not be read ({e})")
-            },
-            retry_after: None,
-        })
-    })
-}
-
 impl Connector for BlueskyConnector {
     fn rules(&self) -> Rules {
         Rules {
@@ -1026,65 +741,5 @@ impl BlueskyConnector {
             remote_id: r.uri,
             url,
         }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::panic)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn facets_have_utf8_byte_offsets() {
-        let text = "Café ☕ open! #koffie @anna.bsky.social https://cafe.example/menu.";
-        let f = facets(text);
-        let slice = |r: (usize, usize)| &text[r.0..r.1];
-        assert_eq!(f.len(), 3, "{f:?}");
-        match &f[0] {
-            Facet::Tag { range, tag } => {
-                assert_eq!((slice(*range), tag.as_str()), ("#koffie", "koffie"));
-                assert_eq!(range.0, "Café ☕ open! ".len());
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(
-            matches!(&f[1], Facet::Mention { range, handle } if slice(*range) == "@anna.bsky.social" && handle == "anna.bsky.social")
-        );
-        assert!(
-            matches!(&f[2], Facet::Link { range, uri } if slice(*range) == "https://cafe.example/menu" && uri == "https://cafe.example/menu")
-        );
-        // Not a mention, not a tag.
-        assert!(facets("mail anna@x.nl #123 @nodot").is_empty());
-        assert!(facets("").is_empty());
-        assert!(facets("🍰#taart").is_empty(), "a tag starts a word");
-    }
-
-    #[test]
-    fn graphemes_count_as_people_see_them() {
-        assert_eq!(length("👨‍👩‍👧‍👦"), 1);
-        assert_eq!(length("e\u{301}"), 1);
-        assert_eq!(length("hallo"), 5);
-    }
-
-    #[test]
-    fn record_keys_are_valid_and_stable() {
-        let a = record_key("post-1-ch-2", 1_790_000_000_000);
-        assert_eq!(a, record_key("post-1-ch-2", 1_790_000_000_000));
-        assert_ne!(a, record_key("post-1-ch-3", 1_790_000_000_000));
-        assert_eq!(a.len(), 13);
-        assert!(b"234567abcdefghij".contains(&a.as_bytes()[0]));
-        assert!(a.bytes().all(|b| TID_ALPHABET.contains(&b)));
-        // Later times sort later.
-        assert!(record_key("x", 1_790_000_000_000) < record_key("x", 1_790_000_100_000));
-    }
-
-    #[test]
-    fn at_addresses() {
-        assert_eq!(
-            at_parts("at://did:plc:abc/app.bsky.feed.post/3kabc"),
-            Some(("did:plc:abc", "app.bsky.feed.post", "3kabc"))
-        );
-        assert_eq!(at_parts("https://x"), None);
-        assert_eq!(at_parts("at://did:plc:abc/app.bsky.feed.post/../x"), None);
     }
 }

@@ -13,6 +13,10 @@ use reqwest::{Method, RequestBuilder, StatusCode, Url, header};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+mod oauth;
+
+pub use oauth::{App, SCOPES, authorize_url, exchange_code, instance, register_app};
+
 /// Notifications asked for per page (Mastodon's default page size).
 const PAGE: usize = 40;
 /// Pages read per sync going forward; the rest follows at the next sync.
@@ -24,26 +28,12 @@ const MAX_PAGE_BYTES: usize = 8 << 20;
 /// How long an uploaded image may take to be processed.
 const MEDIA_WAIT: Duration = Duration::from_secs(30);
 
-/// The scopes Dialoog asks for.
-pub const SCOPES: &str = "read write";
-
 /// One account on one Mastodon instance.
 #[derive(Debug, Clone)]
 pub struct MastodonConnector {
     base: Url,
     token: String,
     client: reqwest::Client,
-}
-
-/// An application registered on an instance, for the OAuth flow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct App {
-    /// The instance's address.
-    pub instance_url: String,
-    /// The application's client id.
-    pub client_id: String,
-    /// The application's client secret.
-    pub client_secret: String,
 }
 
 /// Where the next fetch resumes: the newest notification seen, and our own
@@ -212,14 +202,7 @@ impl MastodonConnector {
         &self,
         req: RequestBuilder,
     ) -> Result<(T, header::HeaderMap), ConnectorError> {
-        let resp = req.send().await.map_err(transport)?;
-        if !resp.status().is_success() {
-            return Err(error_from(resp).await);
-        }
-        let head = resp.headers().clone();
-        let body = body_limited(resp, MAX_PAGE_BYTES).await?;
-        let value = serde_json::from_slice(&body).map_err(|e| not_json(&body, &e))?;
-        Ok((value, head))
+        read_json(req, MAX_PAGE_BYTES).await
     }
 
     async fn me(&self) -> Result<Account, ConnectorError> {
@@ -384,130 +367,24 @@ impl MastodonConnector {
     }
 }
 
+/// Sends a request and reads a JSON answer of at most `limit` bytes, with
+/// the answer's headers; a refusal or an unreadable answer is classified.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    req: RequestBuilder,
+    limit: usize,
+) -> Result<(T, header::HeaderMap), ConnectorError> {
+    let resp = req.send().await.map_err(transport)?;
+    if !resp.status().is_success() {
+        return Err(error_from(resp).await);
+    }
+    let head = resp.headers().clone();
+    let body = body_limited(resp, limit).await?;
+    let value = serde_json::from_slice(&body).map_err(|e| not_json(&body, &e))?;
+    Ok((value, head))
+}
+
 fn not_json(body: &[u8], e: &serde_json::Error) -> ConnectorError {
-    let start = String::from_utf8_lossy(&body[..body.len().min(64)]).to_lowercase();
-    if start.trim_start().starts_with('<') {
-        ConnectorError::Transient {
-            reason: "the instance answered with a web page instead of data".into(),
-            retry_after: None,
-        }
-    } else {
-        ConnectorError::Transient {
-            reason: format!("the instance's answer could not be read ({e})"),
-            retry_after: None,
-        }
-    }
-}
-
-/// Checks an instance's address: `https://` (or `http://` for a local
-/// test instance) and a host; a bare host name gets `https://`.
-pub fn instance(instance_url: &str) -> Result<Url, ConnectorError> {
-    let raw = instance_url.trim();
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("https://{raw}")
-    };
-    let url = Url::parse(&format!("{}/", with_scheme.trim_end_matches('/')))
-        .map_err(|_| ConnectorError::permanent("this is not the address of a Mastodon server"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || raw.is_empty() {
-        return Err(ConnectorError::permanent(
-            "this is not the address of a Mastodon server",
-        ));
-    }
-    // Mastodon lives at the root of its host: a pasted profile or post
-    // address (https://mastodon.nl/@anna) means the instance.
-    let mut url = url;
-    url.set_path("/");
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
-}
-
-/// Registers Dialoog as an application on an instance, for the OAuth flow.
-pub async fn register_app(
-    instance_url: &str,
-    redirect_uri: &str,
-    website: &str,
-) -> Result<App, ConnectorError> {
-    let base = instance(instance_url)?;
-    let url = base
-        .join("api/v1/apps")
-        .map_err(|_| ConnectorError::permanent("the instance's address is not usable"))?;
-    let resp = client()
-        .post(url)
-        .form(&[
-            ("client_name", "Dialoog"),
-            ("redirect_uris", redirect_uri),
-            ("scopes", SCOPES),
-            ("website", website),
-        ])
-        .send()
-        .await
-        .map_err(transport)?;
-    if !resp.status().is_success() {
-        return Err(error_from(resp).await);
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        client_id: String,
-        client_secret: String,
-    }
-    let body = body_limited(resp, 1 << 20).await?;
-    let a: Answer = serde_json::from_slice(&body).map_err(|e| not_json(&body, &e))?;
-    Ok(App {
-        instance_url: base.to_string(),
-        client_id: a.client_id,
-        client_secret: a.client_secret,
-    })
-}
-
-/// The address on the instance where the user grants Dialoog access.
-pub fn authorize_url(app: &App, redirect_uri: &str, state: &str) -> Result<Url, ConnectorError> {
-    let mut url = instance(&app.instance_url)?
-        .join("oauth/authorize")
-        .map_err(|_| ConnectorError::permanent("the instance's address is not usable"))?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &app.client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", SCOPES)
-        .append_pair("state", state);
-    Ok(url)
-}
-
-/// Trades the code from the authorisation for an access token.
-pub async fn exchange_code(
-    app: &App,
-    code: &str,
-    redirect_uri: &str,
-) -> Result<String, ConnectorError> {
-    let url = instance(&app.instance_url)?
-        .join("oauth/token")
-        .map_err(|_| ConnectorError::permanent("the instance's address is not usable"))?;
-    let resp = client()
-        .post(url)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("redirect_uri", redirect_uri),
-            ("scope", SCOPES),
-        ])
-        .send()
-        .await
-        .map_err(transport)?;
-    if !resp.status().is_success() {
-        return Err(error_from(resp).await);
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        access_token: String,
-    }
-    let body = body_limited(resp, 1 << 20).await?;
-    let a: Answer = serde_json::from_slice(&body).map_err(|e| not_json(&body, &e))?;
-    Ok(a.access_token)
+    crate::http::unreadable(body, e, "the instance", "")
 }
 
 /// Mastodon's status visibility names.
@@ -716,7 +593,6 @@ impl Connector for MastodonConnector {
         })
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,24 +602,5 @@ mod tests {
         assert!(id_key("109") > id_key("99"));
         assert!(id_key("110") > id_key("109"));
         assert_eq!(id_key("007"), id_key("7"));
-    }
-
-    #[test]
-    fn instance_addresses() {
-        assert_eq!(
-            instance("mastodon.nl").map(|u| u.to_string()),
-            Ok("https://mastodon.nl/".to_owned())
-        );
-        assert_eq!(
-            instance("https://social.example/").map(|u| u.to_string()),
-            Ok("https://social.example/".to_owned())
-        );
-        assert_eq!(
-            instance("https://mastodon.nl/@anna").map(|u| u.to_string()),
-            Ok("https://mastodon.nl/".to_owned())
-        );
-        assert!(instance("").is_err());
-        assert!(instance("ftp://x").is_err());
-        assert!(instance("https://").is_err());
     }
 }
