@@ -12,13 +12,26 @@ pub struct FieldError {
     pub field: &'static str,
     /// A stable machine-readable code such as `email_invalid`.
     pub code: &'static str,
+    /// Values for the message's `{placeholders}` (which channel, how long).
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl FieldError {
     /// A new error for `field` with `code`.
     #[must_use]
     pub const fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code }
+        Self {
+            field,
+            code,
+            args: Vec::new(),
+        }
+    }
+
+    /// The same error with a value for the message's `{name}`.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
     }
 }
 

@@ -3,6 +3,7 @@
 //! channel on its schedule, with credentials kept encrypted at rest. The dispatcher, the pollers and the
 //! listening pipeline arrive here with their capabilities.
 
+pub mod dispatcher;
 pub mod poller;
 pub mod secrets;
 pub mod sync;

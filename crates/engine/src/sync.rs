@@ -178,6 +178,19 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Opens a channel's sealed credentials.
+pub(crate) fn open_credentials(
+    cipher: &Cipher,
+    channel: &Channel,
+) -> Result<Credentials, SyncError> {
+    cipher
+        .open(&channel.credentials)
+        .map_err(|e| SyncError::Credentials(e.to_string()))
+        .and_then(|plain| {
+            serde_json::from_slice(&plain).map_err(|e| SyncError::Credentials(e.to_string()))
+        })
+}
+
 /// Syncs one channel now. On failure the channel's status says why (and
 /// since when); its cursor stays at the last good position, so the next
 /// sync resumes there and nothing stored is lost or duplicated.
@@ -187,13 +200,7 @@ pub async fn sync_channel(
     channel: &Channel,
     now: i64,
 ) -> Result<SyncOutcome, SyncError> {
-    let creds: Result<Credentials, SyncError> = cipher
-        .open(&channel.credentials)
-        .map_err(|e| SyncError::Credentials(e.to_string()))
-        .and_then(|plain| {
-            serde_json::from_slice(&plain).map_err(|e| SyncError::Credentials(e.to_string()))
-        });
-    let creds = match creds {
+    let creds = match open_credentials(cipher, channel) {
         Ok(c) => c,
         Err(e) => {
             let reason = e.to_string();

@@ -13,6 +13,7 @@ pub mod email;
 pub mod feed;
 pub mod html;
 pub mod http;
+pub mod length;
 pub mod mastodon;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -148,6 +148,16 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a channel as needing to be reconnected (the network refused
+    /// its credentials outside a sync, when publishing).
+    pub async fn mark_needs_reconnect(&self, id: i64, reason: &str, now: i64) -> Result<()> {
+        on!(self, p => sqlx::query(
+            "UPDATE channels SET status_since = CASE WHEN status = 'needs_reconnect' THEN status_since ELSE $2 END, \
+             status = 'needs_reconnect', status_reason = $1 WHERE id = $3")
+            .bind(reason).bind(now).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Claims up to `limit` channels that are due to be polled: each gets
     /// `next_sync_at = lease_until`, so another process (or the next round)
     /// does not take it meanwhile; a sync's [`Store::record_sync`] then sets

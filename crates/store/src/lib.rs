@@ -10,6 +10,8 @@ mod audit;
 mod channels;
 mod error;
 mod models;
+mod notifications;
+mod posts;
 mod users;
 mod workspaces;
 
@@ -19,6 +21,8 @@ pub mod testing;
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use models::*;
+pub use notifications::Notification;
+pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
 pub use users::NewOwner;
 pub use workspaces::NewInvitee;
 

@@ -9,6 +9,8 @@ use crate::Store;
 pub struct TestDb {
     /// The migrated store.
     pub store: Store,
+    /// Its URL, for a second connection (another process's view).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -50,6 +52,7 @@ impl TestDb {
         store.migrate().await.unwrap();
         Self {
             store,
+            url,
             cleanup: Cleanup::Dir(dir),
         }
     }
@@ -70,10 +73,12 @@ impl TestDb {
         let base = admin_url
             .rsplit_once('/')
             .map_or(admin_url.as_str(), |(b, _)| b);
-        let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
+        let url = format!("{base}/{name}");
+        let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
         Some(Self {
             store,
+            url,
             cleanup: Cleanup::Postgres { admin_url, name },
         })
     }

@@ -166,7 +166,8 @@ impl AppError {
 
 /// The message for one invalid field, in the user's language.
 pub fn field_message(t: Tr, e: &FieldError) -> String {
-    t.s(&format!("error.field.{}", e.code)).to_owned()
+    let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    t.fmt(&format!("error.field.{}", e.code), &args)
 }
 
 impl From<FieldError> for AppError {

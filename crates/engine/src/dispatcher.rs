@@ -1,0 +1,332 @@
+//! The dispatcher: publishes every (post, channel) target exactly once, on
+//! time, or says why not.
+//!
+//! Each round claims due targets with a lease (several processes share the
+//! work; a process that dies gives its targets back when the lease runs
+//! out) and publishes them a few at a time. Before the network call the
+//! target records that a call starts; whoever takes over an expired lease
+//! and finds that mark does not know whether the network got the post. It
+//! then sends again only where the network honours the idempotency key
+//! (and only within the time the network remembers it); elsewhere the
+//! target becomes `unconfirmed` and a person is asked to look.
+
+use dialoog_networks::{Connector, ConnectorError, Outgoing};
+use dialoog_store::{Claim, Outcome, Store};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+use crate::Cipher;
+
+/// How the dispatcher runs.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatcherConfig {
+    /// Time between rounds when nothing was due.
+    pub tick: Duration,
+    /// Targets claimed per round.
+    pub batch: i64,
+    /// Publishes running at once.
+    pub concurrency: usize,
+    /// How long a claim holds; longer than any network call takes.
+    pub lease: Duration,
+    /// Attempts before a target that keeps failing for now fails for good.
+    pub max_attempts: i64,
+    /// How long after a first call the network still recognises its
+    /// idempotency key (Mastodon keeps it an hour): past this, a lost
+    /// answer is not sent again but asked about.
+    pub resend_window: Duration,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_millis(250),
+            batch: 64,
+            concurrency: 16,
+            lease: Duration::from_secs(5 * 60),
+            max_attempts: 8,
+            resend_window: Duration::from_secs(50 * 60),
+        }
+    }
+}
+
+/// The time now (UTC ms).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A round's clock: the instant the round started at, moving on with real
+/// time (tests start rounds in the future to step past leases and waits).
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    start: i64,
+    since: std::time::Instant,
+}
+
+impl Clock {
+    fn now(&self) -> i64 {
+        self.start.saturating_add(ms(self.since.elapsed()))
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The wait before attempt `attempt + 1` after a temporary failure: 30
+/// seconds, doubling, at most 30 minutes, never sooner than the network
+/// asked.
+pub fn retry_delay(attempt: i64, retry_after: Option<Duration>) -> Duration {
+    let exp = u32::try_from(attempt.clamp(1, 12) - 1).unwrap_or(0);
+    let base = Duration::from_secs(30).saturating_mul(1 << exp);
+    base.min(Duration::from_secs(30 * 60))
+        .max(retry_after.unwrap_or_default())
+}
+
+/// What one claimed target came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatched {
+    /// The target.
+    pub target_id: i64,
+    /// How it ended (`None`: the claim was lost to another process, which
+    /// records the outcome instead).
+    pub outcome: Option<Outcome>,
+}
+
+/// One round at `now` (UTC ms; [`now_ms`] outside tests): claims due
+/// targets and publishes them. Returns what each came to.
+pub async fn dispatch_once(
+    store: &Store,
+    cipher: &Cipher,
+    config: &DispatcherConfig,
+    now: i64,
+) -> Vec<Dispatched> {
+    let clock = Clock {
+        start: now,
+        since: std::time::Instant::now(),
+    };
+    let claims = match store
+        .claim_targets(now, now.saturating_add(ms(config.lease)), config.batch)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read which posts are due");
+            return vec![];
+        }
+    };
+    futures_util::stream::iter(claims)
+        .map(|claim| async move {
+            let target_id = claim.target.id;
+            let outcome = match publish(store, cipher, config, &claim, clock).await {
+                Ok(o) => o,
+                Err(e) => {
+                    // Storage failed mid-way: the lease runs out and the
+                    // target is taken over, with the sending mark telling
+                    // whether the network was called.
+                    tracing::warn!(target = target_id, error = %e, "cannot record a publish");
+                    None
+                }
+            };
+            Dispatched { target_id, outcome }
+        })
+        .buffer_unordered(config.concurrency.max(1))
+        .collect()
+        .await
+}
+
+fn failed(code: &str, error: impl Into<String>) -> Outcome {
+    Outcome::Failed {
+        code: code.to_owned(),
+        error: error.into(),
+    }
+}
+
+/// Publishes one claimed target and records the outcome. `Ok(None)`: the
+/// claim was lost before anything was sent or recorded.
+async fn publish(
+    store: &Store,
+    cipher: &Cipher,
+    config: &DispatcherConfig,
+    claim: &Claim,
+    clock: Clock,
+) -> Result<Option<Outcome>, dialoog_store::StoreError> {
+    let t = &claim.target;
+    let outcome = match prepare(store, cipher, config, claim, clock.now()).await? {
+        Err(early) => early,
+        Ok(connector) => {
+            if !store.mark_sending(t.id, t.attempts, clock.now()).await? {
+                return Ok(None);
+            }
+            let post = Outgoing {
+                text: claim.text.clone(),
+                idempotency_key: t.idempotency_key.clone(),
+                created_at: Some(claim.first_due),
+                ..Outgoing::default()
+            };
+            let rules = connector.rules();
+            let result = connector.publish(&post).await;
+            let now = clock.now();
+            match result {
+                Ok(p) => Outcome::Published {
+                    remote_id: p.remote_id,
+                    url: p.url,
+                },
+                Err(ConnectorError::Transient {
+                    reason,
+                    retry_after,
+                }) => {
+                    if t.attempts >= config.max_attempts {
+                        failed("retries_exhausted", reason)
+                    } else {
+                        Outcome::Retry {
+                            due_at: now + ms(retry_delay(t.attempts, retry_after)),
+                            error: reason,
+                        }
+                    }
+                }
+                Err(ConnectorError::OutcomeUnknown { reason }) => {
+                    if rules.idempotent_publish && t.attempts < config.max_attempts {
+                        Outcome::Resend {
+                            due_at: now + ms(retry_delay(t.attempts, None)),
+                            error: reason,
+                        }
+                    } else {
+                        Outcome::Unconfirmed {
+                            code: "outcome_unknown".to_owned(),
+                            error: reason,
+                        }
+                    }
+                }
+                Err(ConnectorError::Authorization { reason }) => {
+                    if let Some(ch) = t.channel_id {
+                        store.mark_needs_reconnect(ch, &reason, now).await?;
+                    }
+                    failed("needs_reconnect", reason)
+                }
+                Err(ConnectorError::Permanent { reason }) => failed("rejected", reason),
+            }
+        }
+    };
+    let recorded = store
+        .finish_attempt(t.id, t.attempts, &outcome, clock.now())
+        .await?;
+    if !recorded {
+        return Ok(None);
+    }
+    tracing::info!(target = t.id, post = t.post_id, outcome = ?outcome, "publish attempt");
+    if matches!(
+        outcome,
+        Outcome::Failed { .. } | Outcome::Unconfirmed { .. }
+    ) && let Some(author) = claim.author_id
+    {
+        let kind = if matches!(outcome, Outcome::Failed { .. }) {
+            "post_failed"
+        } else {
+            "post_unconfirmed"
+        };
+        store
+            .notify(
+                author,
+                claim.workspace_id,
+                kind,
+                t.post_id,
+                &t.channel_name,
+                clock.now(),
+            )
+            .await?;
+    }
+    Ok(Some(outcome))
+}
+
+/// Everything checked before a network call: the channel is still there
+/// and connected, the text fits, and sending is safe. `Ok(Err(outcome))`
+/// ends the attempt without a call.
+async fn prepare(
+    store: &Store,
+    cipher: &Cipher,
+    config: &DispatcherConfig,
+    claim: &Claim,
+    now: i64,
+) -> Result<Result<dialoog_networks::AnyConnector, Outcome>, dialoog_store::StoreError> {
+    let t = &claim.target;
+    let Some(channel_id) = t.channel_id else {
+        return Ok(Err(failed("channel_disconnected", "")));
+    };
+    let channel = match store.channel(claim.workspace_id, channel_id).await {
+        Ok(c) => c,
+        Err(dialoog_store::StoreError::NotFound) => {
+            return Ok(Err(failed("channel_disconnected", "")));
+        }
+        Err(e) => return Err(e),
+    };
+    if channel.status == "needs_reconnect" {
+        return Ok(Err(failed("needs_reconnect", channel.status_reason)));
+    }
+    let connector = match crate::sync::open_credentials(cipher, &channel)
+        .map_err(|e| e.to_string())
+        .and_then(|c| c.connector().map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(failed("needs_reconnect", e))),
+    };
+    let rules = connector.rules();
+    if !rules.can_publish {
+        return Ok(Err(failed("cannot_publish", "")));
+    }
+    if let Some((count, max)) = dialoog_networks::length::over_limit(&claim.text, &rules) {
+        return Ok(Err(failed("too_long", format!("{count} / {max}"))));
+    }
+    if let Some(since) = t.sending_since {
+        // An earlier attempt may have reached the network.
+        let expired = now.saturating_sub(since) > ms(config.resend_window);
+        if !rules.idempotent_publish || expired {
+            return Ok(Err(Outcome::Unconfirmed {
+                code: "interrupted".to_owned(),
+                error: String::new(),
+            }));
+        }
+    }
+    Ok(Ok(connector))
+}
+
+/// Publishes until `stop` resolves.
+pub async fn run(
+    store: Store,
+    cipher: Cipher,
+    config: DispatcherConfig,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        let done = dispatch_once(&store, &cipher, &config, now_ms()).await;
+        // A full batch means more may be due: go on at once.
+        let wait = if done.len() as i64 >= config.batch {
+            Duration::ZERO
+        } else {
+            config.tick
+        };
+        tokio::select! {
+            () = &mut stop => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_double_and_respect_the_network() {
+        assert_eq!(retry_delay(1, None), Duration::from_secs(30));
+        assert_eq!(retry_delay(2, None), Duration::from_secs(60));
+        assert_eq!(retry_delay(12, None), Duration::from_secs(1800));
+        assert_eq!(retry_delay(i64::MAX, None), Duration::from_secs(1800));
+        assert_eq!(
+            retry_delay(1, Some(Duration::from_secs(600))),
+            Duration::from_secs(600)
+        );
+    }
+}

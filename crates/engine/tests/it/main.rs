@@ -1,0 +1,5 @@
+//! The engine's tests: one binary, a module per subject.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod dispatch;
+mod support;
