@@ -193,6 +193,15 @@ async fn main() -> anyhow::Result<()> {
                     let _ = polling_stopped.await;
                 },
             ));
+            let (stop_dispatching, dispatching_stopped) = tokio::sync::oneshot::channel::<()>();
+            let dispatcher = tokio::spawn(dialoog_engine::dispatcher::run(
+                store.clone(),
+                cipher.clone(),
+                dialoog_engine::dispatcher::DispatcherConfig::default(),
+                async {
+                    let _ = dispatching_stopped.await;
+                },
+            ));
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
@@ -215,7 +224,11 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             let _ = stop_polling.send(());
             // A sync under way may finish; one that hangs is not waited for.
+            let _ = stop_dispatching.send(());
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), poller).await;
+            // A publish under way is recorded or, if cut off, taken over
+            // safely by the next start (its lease runs out).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), dispatcher).await;
             store.close().await;
             Ok(())
         }

@@ -58,7 +58,8 @@ impl Role {
         use Action as A;
         use Role as R;
         match action {
-            A::ViewWorkspace | A::ViewMembers | A::ViewChannels => true,
+            A::ViewWorkspace | A::ViewMembers | A::ViewChannels | A::ViewPosts => true,
+            A::ComposePosts => matches!(self, R::Owner | R::Manager | R::Editor),
             A::SyncChannels => !matches!(self, R::Client),
             A::EditSettings | A::ManageMembers | A::ViewAudit | A::ManageChannels => {
                 matches!(self, R::Owner | R::Manager)
@@ -95,11 +96,15 @@ pub enum Action {
     ManageChannels,
     /// Fetch a channel's new items now.
     SyncChannels,
+    /// See the posts and the plan.
+    ViewPosts,
+    /// Write, schedule, change and delete posts.
+    ComposePosts,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewWorkspace,
         Action::ViewMembers,
         Action::EditSettings,
@@ -109,6 +114,8 @@ impl Action {
         Action::ViewChannels,
         Action::ManageChannels,
         Action::SyncChannels,
+        Action::ViewPosts,
+        Action::ComposePosts,
     ];
 }
 

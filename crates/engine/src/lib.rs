@@ -9,4 +9,4 @@ pub mod secrets;
 pub mod sync;
 
 pub use secrets::{Cipher, SecretError};
-pub use sync::{Credentials, SyncError, SyncOutcome, connector_check, sync_channel};
+pub use sync::{Credentials, SyncError, SyncOutcome, channel_rules, connector_check, sync_channel};

@@ -191,6 +191,13 @@ pub(crate) fn open_credentials(
         })
 }
 
+/// A channel's network rules (`None` when its credentials cannot be
+/// opened).
+pub fn channel_rules(cipher: &Cipher, channel: &Channel) -> Option<dialoog_networks::Rules> {
+    let connector = open_credentials(cipher, channel).ok()?.connector().ok()?;
+    Some(connector.rules())
+}
+
 /// Syncs one channel now. On failure the channel's status says why (and
 /// since when); its cursor stays at the last good position, so the next
 /// sync resumes there and nothing stored is lost or duplicated.

@@ -74,6 +74,9 @@ pub enum AppError {
     /// This account on this network is connected in the workspace already.
     #[error("channel exists")]
     ChannelExists,
+    /// The post has started going out on a channel: it can no longer change.
+    #[error("post started")]
+    PostStarted,
     /// A sign-in at a network came back expired, forged or for someone else.
     #[error("network sign-in invalid")]
     NetworkSignInInvalid,
@@ -110,6 +113,7 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::ChannelExists => "channel_exists",
+            AppError::PostStarted => "post_started",
             AppError::NetworkSignInInvalid => "network_sign_in_invalid",
             AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
@@ -131,7 +135,8 @@ impl AppError {
             | AppError::EmailInUse
             | AppError::AlreadyMember
             | AppError::LastOwner
-            | AppError::ChannelExists => StatusCode::CONFLICT,
+            | AppError::ChannelExists
+            | AppError::PostStarted => StatusCode::CONFLICT,
             AppError::NetworkSignInInvalid => StatusCode::BAD_REQUEST,
             AppError::InviteInvalid | AppError::ResetInvalid => StatusCode::GONE,
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,

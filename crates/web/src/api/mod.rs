@@ -5,6 +5,7 @@
 
 mod dto;
 mod handlers;
+mod posts;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
@@ -24,6 +25,7 @@ use crate::security::token_hash;
 use crate::service::now_ms;
 
 pub use dto::*;
+pub use posts::{PostCreate, PostDto, TargetCreate, TargetDto};
 
 tokio::task_local! {
     /// The language API messages are written in, for this request.
@@ -195,6 +197,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::sync_channel))
         .routes(routes!(handlers::delete_channel))
         .routes(routes!(handlers::channel_items))
+        .routes(routes!(posts::list_posts, posts::create_post))
+        .routes(routes!(posts::get_post, posts::delete_post))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

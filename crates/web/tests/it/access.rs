@@ -29,6 +29,10 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/channels/{id}/sync"),
     ("DELETE", "/api/v1/workspaces/{ws}/channels/{id}"),
     ("GET", "/api/v1/workspaces/{ws}/channels/{id}/items"),
+    ("GET", "/api/v1/workspaces/{ws}/posts"),
+    ("POST", "/api/v1/workspaces/{ws}/posts"),
+    ("GET", "/api/v1/workspaces/{ws}/posts/{id}"),
+    ("DELETE", "/api/v1/workspaces/{ws}/posts/{id}"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -78,6 +82,20 @@ fn scoped_api(feed: &str) -> Scoped {
             Action::ManageChannels,
             None,
             StatusCode::NO_CONTENT,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/posts",
+            Action::ViewPosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts",
+            Action::ComposePosts,
+            Some(json!({"text": "Een idee voor later", "draft": true})),
+            StatusCode::CREATED,
         ),
         (
             "GET",

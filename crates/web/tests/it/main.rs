@@ -10,5 +10,6 @@ mod harness;
 mod i18n;
 mod mail;
 mod mastodon;
+mod posts;
 mod props;
 mod ui;

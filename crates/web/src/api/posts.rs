@@ -1,0 +1,219 @@
+//! The posts endpoints: compose, list, read, delete.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use dialoog_domain::{Action, time};
+use dialoog_store::{Post, Target};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{Problem, rfc3339};
+use super::{ApiError, ApiJson, ApiUser};
+use crate::posts::{Compose, When};
+use crate::{AppState, service};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// One channel of a new post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetCreate {
+    /// The channel.
+    pub channel_id: i64,
+    /// This channel's own text (left out: the post's).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// `POST /api/v1/workspaces/{ws}/posts`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostCreate {
+    /// The text.
+    pub text: String,
+    /// The channels.
+    #[serde(default)]
+    pub targets: Vec<TargetCreate>,
+    /// When it goes out (RFC 3339); left out, now.
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+    /// Save it as a draft: nothing goes out until it is scheduled.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+/// How one channel's publish went.
+#[derive(Serialize, ToSchema)]
+pub struct TargetDto {
+    /// Stable id.
+    pub id: i64,
+    /// The channel (none once it was disconnected).
+    pub channel_id: Option<i64>,
+    /// Its network.
+    pub network: String,
+    /// Its name.
+    pub channel_name: String,
+    /// Its own text, if it has one.
+    pub text: Option<String>,
+    /// `draft`, `in_review`, `approved`, `scheduled`, `publishing`,
+    /// `published`, `failed` or `unconfirmed`.
+    pub state: String,
+    /// The network's id of the published post.
+    pub remote_id: Option<String>,
+    /// Its address.
+    pub remote_url: Option<String>,
+    /// Why it failed, is unconfirmed or is being retried, as a stable code:
+    /// `channel_disconnected`, `needs_reconnect`, `cannot_publish`,
+    /// `too_long`, `rejected`, `retries_exhausted`, `outcome_unknown`,
+    /// `interrupted`, `retrying`, `resending`.
+    pub error_code: Option<String>,
+    /// The network's words.
+    pub error: Option<String>,
+    /// When it went out.
+    pub published_at: Option<String>,
+    /// When it is (next) due.
+    pub due_at: Option<String>,
+}
+
+impl From<&Target> for TargetDto {
+    fn from(t: &Target) -> Self {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Self {
+            id: t.id,
+            channel_id: t.channel_id,
+            network: t.network.clone(),
+            channel_name: t.channel_name.clone(),
+            text: t.text.clone(),
+            state: t.state.clone(),
+            remote_id: t.remote_id.clone(),
+            remote_url: t.remote_url.clone(),
+            error_code: some(&t.error_code),
+            error: some(&t.error),
+            published_at: t.published_at.map(rfc3339),
+            due_at: t.due_at.map(rfc3339),
+        }
+    }
+}
+
+/// A post and its channels.
+#[derive(Serialize, ToSchema)]
+pub struct PostDto {
+    /// Stable id.
+    pub id: i64,
+    /// The text.
+    pub text: String,
+    /// When it is due.
+    pub scheduled_at: Option<String>,
+    /// Who wrote it.
+    pub author_id: Option<i64>,
+    /// When it was made.
+    pub created_at: String,
+    /// One per channel.
+    pub targets: Vec<TargetDto>,
+}
+
+impl From<&(Post, Vec<Target>)> for PostDto {
+    fn from((p, t): &(Post, Vec<Target>)) -> Self {
+        Self {
+            id: p.id,
+            text: p.text.clone(),
+            scheduled_at: p.scheduled_at.map(rfc3339),
+            author_id: p.author_id,
+            created_at: rfc3339(p.created_at),
+            targets: t.iter().map(TargetDto::from).collect(),
+        }
+    }
+}
+
+/// Which posts to list.
+#[derive(Deserialize, IntoParams)]
+pub struct PostQuery {
+    /// Due at or after this instant (RFC 3339); with `to`, the plan between.
+    pub from: Option<String>,
+    /// Due before this instant (RFC 3339).
+    pub to: Option<String>,
+}
+
+/// The workspace's posts: the plan between `from` and `to`, or the newest 100.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/posts", tag = "posts", security(("bearer" = [])),
+    params(("ws" = i64, Path), PostQuery), responses((status = 200, body = Vec<PostDto>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_posts(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+    Query(q): Query<PostQuery>,
+) -> ApiResult<Json<Vec<PostDto>>> {
+    service::access(&s, &u, ws, Action::ViewPosts).await?;
+    let posts = match (q.from.as_deref(), q.to.as_deref()) {
+        (Some(from), Some(to)) => {
+            let from = time::parse_rfc3339(from, "from")?;
+            let to = time::parse_rfc3339(to, "to")?;
+            s.store.posts_between(ws, from, to, 5000).await?
+        }
+        _ => s.store.recent_posts(ws, None, 100).await?,
+    };
+    Ok(Json(posts.iter().map(PostDto::from).collect()))
+}
+
+/// Composes a post: checked against every channel's rules (length as the
+/// network counts it) before it is stored; then it goes out at its time.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/posts", tag = "posts", security(("bearer" = [])), request_body = PostCreate,
+    params(("ws" = i64, Path)), responses((status = 201, body = PostDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_post(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+    ApiJson(r): ApiJson<PostCreate>,
+) -> ApiResult<(StatusCode, Json<PostDto>)> {
+    let at = r
+        .scheduled_at
+        .as_deref()
+        .map(|t| time::parse_rfc3339(t, "scheduled_at"))
+        .transpose()?;
+    let when = match (r.draft, at) {
+        (true, at) => When::Draft(at),
+        (false, Some(at)) => When::At(at),
+        (false, None) => When::Now,
+    };
+    let made = crate::posts::create(
+        &s,
+        &u,
+        ws,
+        &Compose {
+            text: r.text,
+            targets: r
+                .targets
+                .into_iter()
+                .map(|t| (t.channel_id, t.text))
+                .collect(),
+            when,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json((&made).into())))
+}
+
+/// One post and how each channel's publish went.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = PostDto), (status = 404, body = Problem)))]
+pub async fn get_post(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+) -> ApiResult<Json<PostDto>> {
+    service::access(&s, &u, ws, Action::ViewPosts).await?;
+    Ok(Json((&s.store.post(ws, id).await?).into()))
+}
+
+/// Deletes a post (refused while a channel is publishing it).
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_post(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    crate::posts::delete(&s, &u, ws, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
