@@ -1,7 +1,8 @@
 //! Dialoog's work that runs on its own: syncing a channel (fetch through its
 //! connector, store new items once, record its health) and polling every
-//! channel on its schedule, with credentials kept encrypted at rest. The dispatcher, the pollers and the
-//! listening pipeline arrive here with their capabilities.
+//! channel on its schedule, publishing every post to every channel once
+//! (the dispatcher), with credentials kept encrypted at rest. The listening
+//! pipeline arrives here with its capability.
 
 pub mod dispatcher;
 pub mod poller;
