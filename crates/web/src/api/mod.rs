@@ -198,7 +198,12 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::delete_channel))
         .routes(routes!(handlers::channel_items))
         .routes(routes!(posts::list_posts, posts::create_post))
-        .routes(routes!(posts::get_post, posts::delete_post))
+        .routes(routes!(
+            posts::get_post,
+            posts::change_post,
+            posts::delete_post
+        ))
+        .routes(routes!(posts::settle_target))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

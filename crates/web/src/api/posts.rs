@@ -217,3 +217,55 @@ pub async fn delete_post(
     crate::posts::delete(&s, &u, ws, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `PATCH /api/v1/workspaces/{ws}/posts/{id}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostChange {
+    /// The new time (RFC 3339).
+    pub scheduled_at: String,
+}
+
+/// Moves a post to another time (refused once a channel has started on it).
+#[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = PostChange,
+    params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = PostDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_post(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id)): Path<(i64, i64)>,
+    ApiJson(r): ApiJson<PostChange>,
+) -> ApiResult<Json<PostDto>> {
+    let at = time::parse_rfc3339(&r.scheduled_at, "scheduled_at")?;
+    crate::posts::reschedule(&s, &u, ws, id, at).await?;
+    Ok(Json((&s.store.post(ws, id).await?).into()))
+}
+
+/// `POST /api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settle {
+    /// Whether the post is on the network after all.
+    pub found: bool,
+}
+
+/// Settles an unconfirmed publish after looking on the network: there
+/// (it becomes published) or not (it goes out again).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle", tag = "posts", security(("bearer" = [])), request_body = Settle,
+    params(("ws" = i64, Path), ("id" = i64, Path), ("target" = i64, Path)), responses((status = 200, body = PostDto), (status = 403, body = Problem), (status = 404, body = Problem, description = "no such unconfirmed target")))]
+pub async fn settle_target(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((ws, id, target)): Path<(i64, i64, i64)>,
+    ApiJson(r): ApiJson<Settle>,
+) -> ApiResult<Json<PostDto>> {
+    let post = s.store.post(ws, id).await;
+    if !post
+        .as_ref()
+        .is_ok_and(|(_, t)| t.iter().any(|t| t.id == target))
+    {
+        service::access(&s, &u, ws, Action::ViewPosts).await?;
+        return Err(crate::error::AppError::NotFound.into());
+    }
+    crate::posts::settle(&s, &u, ws, target, r.found).await?;
+    Ok(Json((&s.store.post(ws, id).await?).into()))
+}

@@ -32,7 +32,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/posts"),
     ("POST", "/api/v1/workspaces/{ws}/posts"),
     ("GET", "/api/v1/workspaces/{ws}/posts/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/posts/{id}"),
     ("DELETE", "/api/v1/workspaces/{ws}/posts/{id}"),
+    (
+        "POST",
+        "/api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle",
+    ),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];

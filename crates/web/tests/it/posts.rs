@@ -172,6 +172,57 @@ async fn story(app: App, peer: MastodonPeer) {
         .await;
     assert_eq!(plan.as_array().unwrap().len(), 1);
     assert_eq!(plan[0]["id"], later);
+    // Moved to another time (02:30 on the October change, given with its
+    // offset, is the first of the two); a time in the past is refused.
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("{posts}/{later}"),
+            Some(&owner),
+            Some(json!({"scheduled_at": "2099-10-25T02:30:00+02:00"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["scheduled_at"].as_str()),
+        (StatusCode::OK, Some("2099-10-25T00:30:00Z")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("{posts}/{later}"),
+            Some(&owner),
+            Some(json!({"scheduled_at": "2001-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("time_in_past"))
+    );
+    // The published post cannot be moved, and only unconfirmed targets are
+    // settled.
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("{posts}/{id}"),
+            Some(&owner),
+            Some(json!({"scheduled_at": "2099-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("post_started"))
+    );
+    let published = store.post(1, id).await.unwrap().1[0].id;
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("{posts}/{id}/targets/{published}/settle"),
+            Some(&owner),
+            Some(json!({"found": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app
         .call("DELETE", &format!("{posts}/{later}"), Some(&owner), None)
         .await;
