@@ -181,6 +181,15 @@ pub struct Done {
     done: Option<String>,
 }
 
+impl Done {
+    /// The notice for `?done=…`, if it names one.
+    pub fn notice(self, t: crate::i18n::Tr) -> Option<String> {
+        self.done
+            .and_then(|d| t.get(&format!("notice.{d}")))
+            .map(str::to_owned)
+    }
+}
+
 pub async fn page(
     State(s): State<AppState>,
     w: WsCtx,

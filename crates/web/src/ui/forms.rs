@@ -83,8 +83,14 @@ impl FieldErrs {
     }
 
     fn add(&mut self, f: &FieldError, t: Tr) {
-        self.by_field
-            .entry(f.field)
-            .or_insert_with(|| field_message(t, f));
+        let msg = field_message(t, f);
+        let entry = self.by_field.entry(f.field).or_default();
+        // Several problems with one field (two channels too long) all show.
+        if !entry.contains(&msg) {
+            if !entry.is_empty() {
+                entry.push(' ');
+            }
+            entry.push_str(&msg);
+        }
     }
 }

@@ -11,6 +11,7 @@ mod auth;
 mod channels;
 pub mod forms;
 mod page;
+mod posts;
 mod workspace;
 
 use axum::Router;
@@ -336,6 +337,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/members/{user_id}/remove"),
     ("GET", "/w/{ws}/audit"),
     ("GET", "/w/{ws}/channels"),
+    ("GET", "/w/{ws}/posts"),
+    ("POST", "/w/{ws}/posts"),
     ("POST", "/w/{ws}/channels"),
     ("POST", "/w/{ws}/channels/{channel}/sync"),
     ("POST", "/w/{ws}/channels/{channel}/remove"),
@@ -401,6 +404,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/w/{ws}/audit", get(workspace::audit))
         .route("/w/{ws}/channels", get(channels::page).post(channels::add))
+        .route("/w/{ws}/posts", get(posts::page).post(posts::create))
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))

@@ -100,7 +100,12 @@ impl Page {
             active: false,
         }];
         nav.extend(AREAS.iter().map(|(slug, key)| NavItem {
-            href: format!("/w/{id}/area/{slug}"),
+            // Publishing has its page; the other areas arrive with theirs.
+            href: if *slug == "publish" {
+                format!("/w/{id}/posts")
+            } else {
+                format!("/w/{id}/area/{slug}")
+            },
             key,
             active: false,
         }));

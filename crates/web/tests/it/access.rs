@@ -257,6 +257,13 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             "",
         ),
         ("GET", "/w/{ws}/audit", Action::ViewAudit, ""),
+        ("GET", "/w/{ws}/posts", Action::ViewPosts, ""),
+        (
+            "POST",
+            "/w/{ws}/posts",
+            Action::ComposePosts,
+            "text=Idee&when=draft",
+        ),
     ];
     channels
         .into_iter()

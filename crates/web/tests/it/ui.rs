@@ -378,3 +378,58 @@ async fn error_pages_speak_the_users_language_and_give_an_id() {
     let id = html[i + 26..].split('<').next().unwrap();
     assert_eq!(id.len(), 10, "an id to quote");
 }
+
+#[tokio::test]
+async fn composing_in_the_browser_says_what_is_wrong_and_keeps_the_text() {
+    let app = App::sqlite().await;
+    app.setup().await;
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let html = b.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        html.contains("Nieuw bericht") && html.contains("Nog geen berichten."),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/w/1/posts\" aria-current=\"page\""),
+        "the Publish area is this page"
+    );
+    // 02:30 on the last Sunday of March does not exist in Amsterdam.
+    let r = b
+        .post(
+            &app,
+            "/w/1/posts",
+            "text=Paasbrood+%F0%9F%A5%90&when=at&date=2027-03-28&time=02%3A30",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("02:30 bestaat niet op die dag"), "{html}");
+    assert!(
+        html.contains(">Paasbrood 🥐</textarea>"),
+        "what was typed stays"
+    );
+    // Publishing now needs a channel.
+    let r = b.post(&app, "/w/1/posts", "text=Hallo&when=now").await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Kies minstens één kanaal.")
+    );
+    // A draft needs none, and is listed.
+    let r = b
+        .post(&app, "/w/1/posts", "text=Idee+voor+Pasen&when=draft")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b
+        .get(&app, "/w/1/posts?done=post_saved")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Het bericht is opgeslagen.") && html.contains("Idee voor Pasen"),
+        "{html}"
+    );
+    assert!(html.contains("Nog geen tijdstip"));
+}
