@@ -159,10 +159,7 @@ pub async fn reschedule(state: &AppState, user: &User, ws: i64, id: i64, at: i64
         .store
         .reschedule_post(ws, id, at.max(now), now)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => AppError::PostStarted,
-            other => other.into(),
-        })?;
+        .map_err(started)?;
     audit(
         state,
         Some(ws),
@@ -174,13 +171,18 @@ pub async fn reschedule(state: &AppState, user: &User, ws: i64, id: i64, at: i64
     Ok(())
 }
 
+/// A refused change to a post that has started going out.
+fn started(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict => AppError::PostStarted,
+        other => other.into(),
+    }
+}
+
 /// Deletes a post (not while one of its channels is publishing it).
 pub async fn delete(state: &AppState, user: &User, ws: i64, id: i64) -> Result<()> {
     access(state, user, ws, Action::ComposePosts).await?;
-    state.store.delete_post(ws, id).await.map_err(|e| match e {
-        StoreError::Conflict => AppError::PostStarted,
-        other => other.into(),
-    })?;
+    state.store.delete_post(ws, id).await.map_err(started)?;
     audit(
         state,
         Some(ws),

@@ -8,6 +8,18 @@ use dialoog_engine::dispatcher::dispatch_once;
 use dialoog_networks::Connector;
 use dialoog_store::{Outcome, Store};
 
+/// A process that starts a round at `at`, reaches the network (which takes
+/// the post and never answers) and dies before it hears back.
+async fn die_mid_publish(w: &World, net: &FakeNetwork, at: i64, calls_before: usize) {
+    net.set(Mode::Hang);
+    let store = w.store.clone();
+    let dying = tokio::spawn(async move { dispatch_once(&store, &cipher(), &config(), at).await });
+    net.wait_for(calls_before + 1).await;
+    dying.abort();
+    let _ = dying.await;
+    net.set(Mode::Accept);
+}
+
 async fn due_posts_go_out_once_and_on_time(store: Store) {
     let w = World::new(store).await;
     let net = FakeNetwork::start().await;
@@ -84,13 +96,7 @@ async fn a_process_that_dies_mid_publish_asks_before_sending_again(store: Store)
     let t0 = now();
     // The network takes the post but its answer never comes; the process
     // dies meanwhile.
-    net.set(Mode::Hang);
-    let store = w.store.clone();
-    let dying = tokio::spawn(async move { dispatch_once(&store, &cipher(), &config(), t0).await });
-    net.wait_for(1).await;
-    dying.abort();
-    let _ = dying.await;
-    net.set(Mode::Accept);
+    die_mid_publish(&w, &net, t0, 0).await;
     let t = &w.targets(post).await[0];
     assert_eq!(t.state, "publishing");
     assert!(
@@ -141,13 +147,7 @@ async fn an_idempotent_network_gets_the_same_key_again(store: Store) {
     let ch = w.channel(&net.mastodon(), "@bakkerij").await;
     let post = w.post("Zondag open", &[ch], None).await;
     let t0 = now();
-    net.set(Mode::Hang);
-    let store = w.store.clone();
-    let dying = tokio::spawn(async move { dispatch_once(&store, &cipher(), &config(), t0).await });
-    net.wait_for(1).await;
-    dying.abort();
-    let _ = dying.await;
-    net.set(Mode::Accept);
+    die_mid_publish(&w, &net, t0, 0).await;
     let done = dispatch_once(&w.store, &cipher(), &config(), t0 + lease_ms() + 1).await;
     assert!(matches!(done[0].outcome, Some(Outcome::Published { .. })));
     let calls = net.calls();
@@ -164,14 +164,8 @@ async fn an_idempotent_network_gets_the_same_key_again(store: Store) {
     );
     // Past the time Mastodon remembers keys, it is asked about instead.
     let late = w.post("Te laat", &[ch], None).await;
-    net.set(Mode::Hang);
-    let store = w.store.clone();
     let t1 = now();
-    let dying = tokio::spawn(async move { dispatch_once(&store, &cipher(), &config(), t1).await });
-    net.wait_for(3).await;
-    dying.abort();
-    let _ = dying.await;
-    net.set(Mode::Accept);
+    die_mid_publish(&w, &net, t1, 2).await;
     let window = i64::try_from(config().resend_window.as_millis()).unwrap();
     dispatch_once(&w.store, &cipher(), &config(), t1 + window + lease_ms()).await;
     assert_eq!(w.targets(late).await[0].state, "unconfirmed");
