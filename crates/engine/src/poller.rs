@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use std::time::Duration;
 
 use crate::Cipher;
+use crate::dispatcher::now_ms;
 
 /// How the poller runs.
 #[derive(Debug, Clone, Copy)]
@@ -35,12 +36,6 @@ impl Default for PollerConfig {
             lease: Duration::from_secs(15 * 60),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// One round: claims the due channels and syncs them. Returns how many

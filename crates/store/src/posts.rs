@@ -72,17 +72,6 @@ pub struct Target {
     pub updated_at: i64,
 }
 
-impl Target {
-    /// Whether the dispatcher has started on it (it cannot be edited).
-    #[must_use]
-    pub fn started(&self) -> bool {
-        matches!(
-            self.state.as_str(),
-            "publishing" | "published" | "unconfirmed"
-        ) || self.sending_since.is_some()
-    }
-}
-
 /// A target to make with a new post.
 #[derive(Debug, Clone)]
 pub struct NewTarget {
@@ -270,15 +259,27 @@ impl Store {
     }
 
     async fn targets_of(&self, post_ids: &[i64]) -> Result<Vec<Target>> {
+        self.rows_by_id(
+            &format!("SELECT {TARGET_COLS} FROM post_targets WHERE post_id"),
+            post_ids,
+        )
+        .await
+    }
+
+    /// Rows of `select` (ending in the id column) whose id is one of `ids`,
+    /// read in bounded lists bound one by one (both backends).
+    async fn rows_by_id<T>(&self, select: &str, ids: &[i64]) -> Result<Vec<T>>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
         let mut out = Vec::new();
-        // Bounded lists of ids, bound one by one (both backends).
-        for chunk in post_ids.chunks(500) {
+        for chunk in ids.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {TARGET_COLS} FROM post_targets WHERE post_id IN ({})",
-                marks.join(", ")
-            );
-            let rows: Vec<Target> = on!(self, p => {
+            let sql = format!("{select} IN ({})", marks.join(", "));
+            let rows: Vec<T> = on!(self, p => {
                 let mut q = sqlx::query_as(&sql);
                 for id in chunk {
                     q = q.bind(id);
@@ -402,22 +403,9 @@ impl Store {
             return Ok(vec![]);
         }
         let ids: Vec<i64> = claimed.iter().map(|t| t.post_id).collect();
-        let mut posts: Vec<Post> = Vec::new();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {POST_COLS} FROM posts WHERE id IN ({})",
-                marks.join(", ")
-            );
-            let rows: Vec<Post> = on!(self, p => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(p).await
-            })?;
-            posts.extend(rows);
-        }
+        let posts: Vec<Post> = self
+            .rows_by_id(&format!("SELECT {POST_COLS} FROM posts WHERE id"), &ids)
+            .await?;
         Ok(claimed
             .into_iter()
             .filter_map(|t| {

@@ -130,7 +130,7 @@ pub async fn create(
                 workspace_id: ws,
                 author_id: Some(user.id),
                 text: text.to_owned(),
-                scheduled_at: at.or(Some(now)).filter(|_| !draft || at.is_some()),
+                scheduled_at: if draft { at } else { at.or(Some(now)) },
                 state: state_name.to_owned(),
                 targets,
             },
