@@ -60,6 +60,8 @@ impl Role {
         match action {
             A::ViewWorkspace | A::ViewMembers | A::ViewChannels | A::ViewPosts => true,
             A::ComposePosts => matches!(self, R::Owner | R::Manager | R::Editor),
+            A::ApprovePosts => matches!(self, R::Owner | R::Manager | R::Client),
+            A::CommentPosts => !matches!(self, R::Agent),
             A::SyncChannels => !matches!(self, R::Client),
             A::EditSettings | A::ManageMembers | A::ViewAudit | A::ManageChannels => {
                 matches!(self, R::Owner | R::Manager)
@@ -100,11 +102,16 @@ pub enum Action {
     ViewPosts,
     /// Write, schedule, change and delete posts.
     ComposePosts,
+    /// Approve or send back a post awaiting approval; share it with a
+    /// client through a link.
+    ApprovePosts,
+    /// Comment on a post.
+    CommentPosts,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewWorkspace,
         Action::ViewMembers,
         Action::EditSettings,
@@ -116,6 +123,8 @@ impl Action {
         Action::SyncChannels,
         Action::ViewPosts,
         Action::ComposePosts,
+        Action::ApprovePosts,
+        Action::CommentPosts,
     ];
 }
 
@@ -133,6 +142,10 @@ mod tests {
         assert!(!Role::Manager.can(Action::GrantOwner));
         assert!(Role::Manager.can(Action::ViewAudit));
         assert!(!Role::Editor.can(Action::ViewAudit));
+        assert!(Role::Client.can(Action::ApprovePosts));
+        assert!(!Role::Client.can(Action::ComposePosts));
+        assert!(!Role::Editor.can(Action::ApprovePosts));
+        assert!(!Role::Agent.can(Action::CommentPosts));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! where SQL has to differ, a method matches on the backend itself. This is
 //! the only crate that writes SQL.
 
+mod approval;
 mod audit;
 mod channels;
 mod error;
@@ -18,6 +19,7 @@ mod workspaces;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use approval::{Actor, ApprovalLink, Comment, Review};
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use models::*;

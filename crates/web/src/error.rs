@@ -84,6 +84,10 @@ pub enum AppError {
     /// channel's status records it).
     #[error("network: {0}")]
     Network(String),
+    /// A review step that does not fit the post's state, or a client link
+    /// that no longer works.
+    #[error("approval: {0:?}")]
+    Approval(crate::approval::ApprovalError),
     /// Something broke on our side; the id is in the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -117,6 +121,7 @@ impl AppError {
             AppError::NetworkSignInInvalid => "network_sign_in_invalid",
             AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
+            AppError::Approval(e) => e.code(),
         }
     }
 
@@ -144,6 +149,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Network(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Approval(e) => e.status(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! cannot disagree.
 
 pub mod api;
+pub mod approval;
 pub mod channels;
 pub mod error;
 pub mod i18n;

@@ -54,7 +54,7 @@ pub async fn create(
     ws: i64,
     c: &Compose,
 ) -> Result<(Post, Vec<Target>)> {
-    access(state, user, ws, Action::ComposePosts).await?;
+    let m = access(state, user, ws, Action::ComposePosts).await?;
     let now = now_ms();
     let mut errors = vec![];
     let text = c.text.trim();
@@ -118,9 +118,10 @@ pub async fn create(
         errors.dedup();
         return Err(AppError::Invalid(errors));
     }
+    let planned = crate::approval::planned_state(state, &m).await?;
     let (state_name, at) = match c.when {
-        When::Now => ("scheduled", None),
-        When::At(at) => ("scheduled", Some(at.max(now))),
+        When::Now => (planned, None),
+        When::At(at) => (planned, Some(at.max(now))),
         When::Draft(at) => ("draft", at),
     };
     let made = state
@@ -145,12 +146,13 @@ pub async fn create(
         json!({"post": made.0.id, "state": state_name, "channels": made.1.len()}),
     )
     .await;
+    crate::approval::after_create(state, user, &made.0, &made.1).await;
     Ok(made)
 }
 
 /// Moves a post that has not started going out to another time.
 pub async fn reschedule(state: &AppState, user: &User, ws: i64, id: i64, at: i64) -> Result<()> {
-    access(state, user, ws, Action::ComposePosts).await?;
+    let m = access(state, user, ws, Action::ComposePosts).await?;
     let now = now_ms();
     if at < now - GRACE_MS {
         return Err(FieldError::new("scheduled_at", "time_in_past").into());
@@ -168,7 +170,7 @@ pub async fn reschedule(state: &AppState, user: &User, ws: i64, id: i64, at: i64
         json!({"post": id}),
     )
     .await;
-    Ok(())
+    crate::approval::after_change(state, user, &m, id).await
 }
 
 /// A refused change to a post that has started going out.

@@ -3,6 +3,7 @@
 //! Routes are registered through `utoipa-axum`, so a handler cannot be
 //! reachable without being in `/api/v1/openapi.json`.
 
+mod approval;
 mod dto;
 mod handlers;
 mod posts;
@@ -204,6 +205,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             posts::delete_post
         ))
         .routes(routes!(posts::settle_target))
+        .routes(routes!(approval::get_setting, approval::put_setting))
+        .routes(routes!(approval::submit))
+        .routes(routes!(approval::approve))
+        .routes(routes!(approval::reject))
+        .routes(routes!(approval::list_comments, approval::add_comment))
+        .routes(routes!(approval::client_link))
+        .routes(routes!(approval::review))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

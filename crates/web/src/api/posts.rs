@@ -133,9 +133,12 @@ pub struct PostQuery {
     pub from: Option<String>,
     /// Due before this instant (RFC 3339).
     pub to: Option<String>,
+    /// `in_review`: only the posts awaiting approval, the soonest first.
+    pub state: Option<String>,
 }
 
-/// The workspace's posts: the plan between `from` and `to`, or the newest 100.
+/// The workspace's posts: the plan between `from` and `to`, those awaiting
+/// approval (`state=in_review`), or the newest 100.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/posts", tag = "posts", security(("bearer" = [])),
     params(("ws" = i64, Path), PostQuery), responses((status = 200, body = Vec<PostDto>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_posts(
@@ -146,6 +149,12 @@ pub async fn list_posts(
 ) -> ApiResult<Json<Vec<PostDto>>> {
     service::access(&s, &u, ws, Action::ViewPosts).await?;
     let posts = match (q.from.as_deref(), q.to.as_deref()) {
+        _ if q.state.is_some() => {
+            if q.state.as_deref() != Some("in_review") {
+                return Err(dialoog_domain::FieldError::new("state", "invalid").into());
+            }
+            s.store.posts_in_review(ws, 1000).await?
+        }
         (Some(from), Some(to)) => {
             let from = time::parse_rfc3339(from, "from")?;
             let to = time::parse_rfc3339(to, "to")?;

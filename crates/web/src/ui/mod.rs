@@ -7,6 +7,7 @@
 //! which refuses a missing or wrong CSRF token.
 
 mod account;
+mod approval;
 mod auth;
 mod channels;
 pub mod forms;
@@ -347,6 +348,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/wordpress"),
     ("POST", "/w/{ws}/channels/email"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
+    ("POST", "/w/{ws}/settings/approval"),
+    ("POST", "/w/{ws}/posts/{post}/submit"),
+    ("POST", "/w/{ws}/posts/{post}/approve"),
+    ("POST", "/w/{ws}/posts/{post}/reject"),
+    ("POST", "/w/{ws}/posts/{post}/comments"),
+    ("POST", "/w/{ws}/posts/{post}/client-link"),
+    ("GET", "/review/{token}"),
+    ("POST", "/review/{token}/approve"),
+    ("POST", "/review/{token}/comment"),
 ];
 
 /// The UI router.
@@ -415,6 +425,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/w/{ws}/channels/mastodon/callback",
             get(channels::mastodon_callback),
         )
+        .route("/w/{ws}/settings/approval", post(approval::setting))
+        .route("/w/{ws}/posts/{post}/submit", post(approval::submit))
+        .route("/w/{ws}/posts/{post}/approve", post(approval::approve))
+        .route("/w/{ws}/posts/{post}/reject", post(approval::reject))
+        .route("/w/{ws}/posts/{post}/comments", post(approval::comment))
+        .route(
+            "/w/{ws}/posts/{post}/client-link",
+            post(approval::client_link),
+        )
+        .route("/review/{token}", get(approval::public_page))
+        .route("/review/{token}/approve", post(approval::public_approve))
+        .route("/review/{token}/comment", post(approval::public_comment))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))

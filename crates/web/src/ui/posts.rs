@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use dialoog_domain::{Action, time};
 
-use super::channels::Done;
+use super::approval::{ReviewView, review_view};
 use super::forms::{FieldErrs, UiForm};
 use super::{Page, UiError, WsCtx, html, see_other};
 use crate::AppState;
@@ -28,6 +28,8 @@ struct TargetView {
 
 /// One post as the page shows it.
 struct PostView {
+    id: i64,
+    review: ReviewView,
     text: String,
     when: String,
     targets: Vec<TargetView>,
@@ -49,6 +51,12 @@ struct PostsView {
     notice: Option<String>,
     ws: i64,
     can_compose: bool,
+    can_approve: bool,
+    can_comment: bool,
+    /// Only the posts awaiting approval.
+    queue: bool,
+    /// How many posts await approval.
+    in_review: usize,
     channels: Vec<ChannelChoice>,
     posts: Vec<PostView>,
     text: String,
@@ -68,12 +76,25 @@ struct Typed {
     when: String,
 }
 
+/// The page with a review step's outcome: an error at the top, or a
+/// client link just made for one post.
+pub(super) async fn render_with(
+    s: &AppState,
+    w: WsCtx,
+    errors: FieldErrs,
+    link: Option<(i64, String)>,
+) -> Result<Response, UiError> {
+    render(s, w, errors, None, Typed::default(), false, link).await
+}
+
 async fn render(
     s: &AppState,
     w: WsCtx,
     errors: FieldErrs,
     notice: Option<String>,
     typed: Typed,
+    queue: bool,
+    link: Option<(i64, String)>,
 ) -> Result<Response, UiError> {
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
@@ -94,13 +115,34 @@ async fn render(
             network: c.network,
         })
         .collect();
-    let posts = s
-        .store
-        .recent_posts(ws, None, 50)
-        .await
-        .map_err(err)?
+    let waiting = s.store.posts_in_review(ws, 200).await.map_err(err)?;
+    let in_review = waiting.len();
+    let list = if queue {
+        waiting
+    } else {
+        s.store.recent_posts(ws, None, 50).await.map_err(err)?
+    };
+    let ids: Vec<i64> = list.iter().map(|(p, _)| p.id).collect();
+    let reviews = s.store.reviews_of(&ids).await.map_err(err)?;
+    let comments = s.store.comments_of(&ids).await.map_err(err)?;
+    let posts = list
         .into_iter()
         .map(|(p, targets)| PostView {
+            id: p.id,
+            review: {
+                let thread: Vec<_> = comments.iter().filter(|c| c.post_id == p.id).collect();
+                let mut r = review_view(
+                    &page,
+                    &tz,
+                    &targets,
+                    reviews.iter().find(|r| r.post_id == p.id),
+                    &thread,
+                );
+                if let Some((_, url)) = link.as_ref().filter(|(id, _)| *id == p.id) {
+                    r.link.clone_from(url);
+                }
+                r
+            },
             text: p.text.chars().take(500).collect(),
             when: p
                 .scheduled_at
@@ -131,6 +173,10 @@ async fn render(
     };
     let v = PostsView {
         can_compose: w.m.role.can(Action::ComposePosts),
+        can_approve: w.m.role.can(Action::ApprovePosts),
+        can_comment: w.m.role.can(Action::CommentPosts),
+        queue,
+        in_review,
         page,
         errors,
         notice,
@@ -150,15 +196,33 @@ async fn render(
     Ok((status, html(&v, t)).into_response())
 }
 
+/// `?done=…` after a redirect; `?show=review` for the review queue.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    #[serde(flatten)]
+    done: super::channels::Done,
+    show: Option<String>,
+}
+
 /// The posts page.
 pub async fn page(
     State(s): State<AppState>,
     w: WsCtx,
-    Query(q): Query<Done>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, UiError> {
     w.require(Action::ViewPosts)?;
-    let notice = q.notice(w.me.ctx.t);
-    render(&s, w, FieldErrs::default(), notice, Typed::default()).await
+    let notice = q.done.notice(w.me.ctx.t);
+    let queue = q.show.as_deref() == Some("review");
+    render(
+        &s,
+        w,
+        FieldErrs::default(),
+        notice,
+        Typed::default(),
+        queue,
+        None,
+    )
+    .await
 }
 
 /// Composing a post: the same checks as the API, in the user's language.
@@ -212,7 +276,7 @@ pub async fn create(
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
-            render(&s, w, errors, None, typed).await
+            render(&s, w, errors, None, typed, false, None).await
         }
     }
 }

@@ -157,6 +157,7 @@ struct SettingsView {
     ws: i64,
     name: String,
     timezone: String,
+    approval_required: bool,
 }
 
 /// `?done=…` after a redirect.
@@ -165,10 +166,19 @@ pub struct Done {
     done: Option<String>,
 }
 
-pub async fn settings(w: WsCtx, Query(q): Query<Done>) -> Result<Response, UiError> {
+pub async fn settings(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Query(q): Query<Done>,
+) -> Result<Response, UiError> {
     w.require(Action::EditSettings)?;
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
+    let approval_required = s
+        .store
+        .approval_required(ws)
+        .await
+        .map_err(|e| UiError(e.into(), t))?;
     let notice = q.done.map(|_| t.s("notice.saved").to_owned());
     let v = SettingsView {
         page: w.page.at(&format!("/w/{ws}/settings")),
@@ -177,6 +187,7 @@ pub async fn settings(w: WsCtx, Query(q): Query<Done>) -> Result<Response, UiErr
         ws,
         name: w.m.workspace.name.clone(),
         timezone: w.m.workspace.timezone.clone(),
+        approval_required,
     };
     Ok(html(&v, t))
 }
@@ -193,6 +204,7 @@ pub async fn settings_submit(
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
+            let approval_required = s.store.approval_required(ws).await.unwrap_or(false);
             let v = SettingsView {
                 page: w.page.at(&format!("/w/{ws}/settings")),
                 errors,
@@ -200,6 +212,7 @@ pub async fn settings_submit(
                 ws,
                 name: f.name,
                 timezone: f.timezone,
+                approval_required,
             };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html(&v, t)).into_response())
         }

@@ -38,6 +38,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle",
     ),
+    ("GET", "/api/v1/workspaces/{ws}/approval"),
+    ("PUT", "/api/v1/workspaces/{ws}/approval"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/{id}/submit"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/{id}/approve"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/{id}/reject"),
+    ("GET", "/api/v1/workspaces/{ws}/posts/{id}/comments"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/{id}/comments"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/{id}/client-link"),
+    ("GET", "/api/v1/workspaces/{ws}/posts/{id}/review"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -148,6 +157,70 @@ fn scoped_api(feed: &str) -> Scoped {
             "GET",
             "/api/v1/workspaces/{ws}/audit",
             Action::ViewAudit,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/approval",
+            Action::ViewWorkspace,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/approval",
+            Action::EditSettings,
+            Some(json!({"required": true})),
+            StatusCode::OK,
+        ),
+        // {draft} is a draft with a channel, {post} a post in review.
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/{draft}/submit",
+            Action::ComposePosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/{post}/approve",
+            Action::ApprovePosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/{post}/reject",
+            Action::ApprovePosts,
+            Some(json!({"comment": "Nog niet"})),
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/posts/{post}/comments",
+            Action::ViewPosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/{post}/comments",
+            Action::CommentPosts,
+            Some(json!({"text": "Mooi"})),
+            StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/{post}/client-link",
+            Action::ApprovePosts,
+            None,
+            StatusCode::CREATED,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/posts/{post}/review",
+            Action::ViewPosts,
             None,
             StatusCode::OK,
         ),
@@ -264,6 +337,42 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ComposePosts,
             "text=Idee&when=draft",
         ),
+        (
+            "POST",
+            "/w/{ws}/settings/approval",
+            Action::EditSettings,
+            "required=on",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{draft}/submit",
+            Action::ComposePosts,
+            "",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{post}/approve",
+            Action::ApprovePosts,
+            "round=1",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{post}/reject",
+            Action::ApprovePosts,
+            "round=1&comment=Nog+niet",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{post}/comments",
+            Action::CommentPosts,
+            "text=Mooi",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{post}/client-link",
+            Action::ApprovePosts,
+            "",
+        ),
     ];
     channels
         .into_iter()
@@ -357,6 +466,8 @@ struct World {
     /// A feed to connect channels to, and a channel of B.
     feed: crate::feeds::FeedServer,
     b_channel: i64,
+    /// A draft and a post in review in B.
+    b_posts: (i64, i64),
 }
 
 async fn world() -> World {
@@ -375,7 +486,9 @@ async fn world() -> World {
     let feed =
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
+    let b_posts = review_posts(&app, b, b_channel).await;
     World {
+        b_posts,
         app,
         a,
         b,
@@ -401,10 +514,46 @@ async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-fn fill(path: &str, ws: i64, user: i64, channel: i64) -> String {
+fn fill(path: &str, ws: i64, user: i64, channel: i64, post: (i64, i64)) -> String {
     path.replace("{ws}", &ws.to_string())
         .replace("{user_id}", &user.to_string())
         .replace("{channel}", &channel.to_string())
+        .replace("{draft}", &post.0.to_string())
+        .replace("{post}", &post.1.to_string())
+}
+
+/// A draft and a post in review (round 1) going to `channel`, made in the
+/// store: the matrix's channels are feeds, which cannot publish.
+pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
+    use dialoog_store::{Actor, NewPost, NewTarget};
+    let s = &app.db.store;
+    let mut ids = vec![];
+    for state in ["draft", "in_review"] {
+        let new = NewPost {
+            workspace_id: ws,
+            author_id: None,
+            text: "Ter goedkeuring".into(),
+            scheduled_at: Some(4_102_444_800_000),
+            state: state.into(),
+            targets: vec![NewTarget {
+                channel_id: channel,
+                network: "mastodon".into(),
+                channel_name: "Bakkerij".into(),
+                text: None,
+                idempotency_key: format!("k{ws}{channel}{state}"),
+            }],
+        };
+        let (post, _) = s.create_post(&new, 1).await.unwrap();
+        if state == "in_review" {
+            let who = Actor {
+                user_id: None,
+                name: "Test",
+            };
+            s.start_review(post.id, who, 1).await.unwrap();
+        }
+        ids.push(post.id);
+    }
+    (ids[0], ids[1])
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {
@@ -428,7 +577,7 @@ async fn no_role_reaches_another_workspace() {
     let before = snapshot(&w).await;
     for (role, token, _, email) in &w.people {
         for (method, path, _, body, _) in scoped_api(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel);
+            let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
             let (s, v) = w.app.call(method, &p, Some(token), body).await;
             assert_eq!(
                 s,
@@ -438,7 +587,7 @@ async fn no_role_reaches_another_workspace() {
         }
         let browser = Browser::signed_in(&w.app, email).await;
         for (method, path, _, form) in scoped_ui(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel);
+            let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -501,9 +650,15 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
                 .await;
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
+            let posts = review_posts(&w.app, w.a, ch).await;
             let (s, v) = w
                 .app
-                .call(method, &fill(path, w.a, target, ch), Some(token), body)
+                .call(
+                    method,
+                    &fill(path, w.a, target, ch, posts),
+                    Some(token),
+                    body,
+                )
                 .await;
             let expected = if role.can(action) {
                 ok
@@ -520,7 +675,8 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
                 .await;
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
-            let p = fill(path, w.a, target, ch);
+            let posts = review_posts(&w.app, w.a, ch).await;
+            let p = fill(path, w.a, target, ch, posts);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -556,7 +712,7 @@ async fn every_ui_form_refuses_a_missing_or_wrong_csrf_token() {
         if *method != "POST" {
             continue;
         }
-        let p = fill(path, w.a, w.b_owner, 1)
+        let p = fill(path, w.a, w.b_owner, 1, (1, 1))
             .replace("{id}", "1")
             .replace("{token}", "x")
             .replace("{code}", "x");

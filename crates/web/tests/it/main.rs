@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod approval;
 mod channels;
 mod email;
 mod feeds;

@@ -1,0 +1,832 @@
+//! Approval end to end: an editor's post waits in review (and the
+//! dispatcher never takes it), a manager approves or sends it back with a
+//! reason, a client approves through a secret link without an account,
+//! and every step is in the audit log. On SQLite and PostgreSQL, with the
+//! Mastodon test server as the channel.
+
+use crate::access::{Browser, csrf_in};
+use crate::harness::App;
+use dialoog_engine::Cipher;
+use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once, now_ms};
+use dialoog_networks::testing::MastodonPeer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Team {
+    owner: String,
+    editor: String,
+    editor_id: i64,
+    manager: String,
+    manager2: String,
+    client: String,
+    channel: i64,
+}
+
+async fn team(app: &App, peer: &MastodonPeer) -> Team {
+    let owner = app.setup().await;
+    let (editor, editor_id) = app.member(&owner, 1, "editor@bakkerij.nl", "editor").await;
+    let (manager, _) = app
+        .member(&owner, 1, "manager@bakkerij.nl", "manager")
+        .await;
+    let (manager2, _) = app.member(&owner, 1, "bram@bakkerij.nl", "manager").await;
+    let (client, _) = app.member(&owner, 1, "klant@bakkerij.nl", "client").await;
+    let (s, v) = app
+        .call(
+            "POST",
+            "/api/v1/workspaces/1/channels",
+            Some(&owner),
+            Some(json!({"network": "mastodon", "instance_url": peer.url, "access_token": "ada_token"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    Team {
+        owner,
+        editor,
+        editor_id,
+        manager,
+        manager2,
+        client,
+        channel: v["id"].as_i64().unwrap(),
+    }
+}
+
+const POSTS: &str = "/api/v1/workspaces/1/posts";
+
+fn states(v: &Value) -> Vec<String> {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+}
+
+async fn compose(app: &App, token: &str, ch: i64, text: &str, at: Option<i64>) -> (i64, Value) {
+    let mut body = json!({"text": text, "targets": [{"channel_id": ch}]});
+    if let Some(at) = at {
+        body["scheduled_at"] = rfc3339(at).into();
+    }
+    let (s, v) = app.call("POST", POSTS, Some(token), Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (v["id"].as_i64().unwrap(), v)
+}
+
+async fn audit_actions(app: &App) -> Vec<(Option<i64>, String, String)> {
+    app.db
+        .store
+        .audit_for_workspace(1, None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user_id, e.action, e.detail))
+        .collect()
+}
+
+async fn approve_story(app: App, peer: MastodonPeer) {
+    let t = team(&app, &peer).await;
+    let setting = "/api/v1/workspaces/1/approval";
+    let (_, v) = app.call("GET", setting, Some(&t.editor), None).await;
+    assert_eq!(v["required"], false, "off unless set");
+    let (s, _) = app
+        .call(
+            "PUT",
+            setting,
+            Some(&t.editor),
+            Some(json!({"required": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "editors do not change settings");
+    let (s, v) = app
+        .call(
+            "PUT",
+            setting,
+            Some(&t.owner),
+            Some(json!({"required": "ja"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"))
+    );
+    let (s, _) = app
+        .call(
+            "PUT",
+            setting,
+            Some(&t.owner),
+            Some(json!({"required": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v) = app.call("GET", setting, Some(&t.client), None).await;
+    assert_eq!(v["required"], true);
+
+    // The editor plans a post in ten minutes: it waits in review, and the
+    // dispatcher does not take it even when it is due.
+    let at = now_ms() + 600_000;
+    let (id, v) = compose(
+        &app,
+        &t.editor,
+        t.channel,
+        "Vers brood vanaf zeven uur",
+        Some(at),
+    )
+    .await;
+    assert_eq!(states(&v), ["in_review"]);
+    let store = &app.db.store;
+    let cipher = Cipher::new([7; 32]);
+    let config = DispatcherConfig::default();
+    assert!(
+        dispatch_once(store, &cipher, &config, at + 1000)
+            .await
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_targets(at + 1000, at + 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The owner's own post skips review.
+    let (own, v) = compose(
+        &app,
+        &t.owner,
+        t.channel,
+        "Eigen bericht",
+        Some(at + 3_600_000),
+    )
+    .await;
+    assert_eq!(states(&v), ["scheduled"]);
+    // A client member approves but does not compose; an editor does not approve.
+    let (s, v) = app
+        .call(
+            "POST",
+            POSTS,
+            Some(&t.client),
+            Some(json!({"text": "Van de klant", "draft": true})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let approve = format!("{POSTS}/{id}/approve");
+    let (s, _) = app.call("POST", &approve, Some(&t.editor), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, queue) = app
+        .call(
+            "GET",
+            &format!("{POSTS}?state=in_review"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    let queued: Vec<i64> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(queued, [id], "the review queue");
+
+    // Two managers approve at once: one wins, the other is told plainly.
+    let (a, b) = tokio::join!(
+        app.call("POST", &approve, Some(&t.manager), None),
+        app.call("POST", &approve, Some(&t.manager2), None)
+    );
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    let lost = if a.0 == StatusCode::CONFLICT {
+        &a.1
+    } else {
+        &b.1
+    };
+    assert_eq!(lost["code"], "not_in_review");
+    assert!(
+        lost["detail"]
+            .as_str()
+            .unwrap()
+            .contains("someone else decided"),
+        "{lost}"
+    );
+    let (_, v) = app
+        .call("GET", &format!("{POSTS}/{id}"), Some(&t.editor), None)
+        .await;
+    assert_eq!(states(&v), ["scheduled"]);
+    assert_eq!(v["targets"][0]["due_at"], rfc3339(at), "at its own time");
+    let (_, r) = app
+        .call(
+            "GET",
+            &format!("{POSTS}/{id}/review"),
+            Some(&t.editor),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r["status"].as_str(), r["round"].as_i64()),
+        (Some("approved"), Some(1))
+    );
+
+    // Now the dispatcher takes it and it goes out.
+    let done = dispatch_once(store, &cipher, &config, at + 1000).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    let (_, v) = app
+        .call("GET", &format!("{POSTS}/{id}"), Some(&t.editor), None)
+        .await;
+    assert_eq!(states(&v), ["published"], "{v}");
+    // A published post is not approved again, nor sent back.
+    let (s, v) = app.call("POST", &approve, Some(&t.manager), None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_in_review"))
+    );
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{id}/reject"),
+            Some(&t.manager),
+            Some(json!({"comment": "Toch niet"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Neither is the owner's post, which never was in review.
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{own}/approve"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // The author heard, and the audit log has every step with its person.
+    let told = store.notifications(t.editor_id, 10).await.unwrap();
+    assert!(
+        told.iter()
+            .any(|n| n.kind == "post_approved" && n.subject_id == id),
+        "{told:?}"
+    );
+    let log = audit_actions(&app).await;
+    for action in [
+        "workspace.approval_changed",
+        "post.created",
+        "post.submitted",
+        "post.approved",
+    ] {
+        assert!(
+            log.iter().any(|(who, a, d)| a == action
+                && who.is_some()
+                && (a.starts_with("workspace") || d.contains(&format!("\"post\":{id}")))),
+            "{action} missing: {log:?}"
+        );
+    }
+}
+
+async fn send_back_story(app: App, peer: MastodonPeer) {
+    let t = team(&app, &peer).await;
+    app.call(
+        "PUT",
+        "/api/v1/workspaces/1/approval",
+        Some(&t.owner),
+        Some(json!({"required": true})),
+    )
+    .await;
+    // "Now" waits in review too.
+    let (id, v) = compose(&app, &t.editor, t.channel, "Taart van de week: appel", None).await;
+    assert_eq!(states(&v), ["in_review"]);
+    let reject = format!("{POSTS}/{id}/reject");
+    let (s, v) = app
+        .call(
+            "POST",
+            &reject,
+            Some(&t.manager),
+            Some(json!({"comment": "  "})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+    assert_eq!(v["errors"][0]["field"], "comment");
+    let (s, v) = app
+        .call(
+            "POST",
+            &reject,
+            Some(&t.client),
+            Some(json!({"comment": "Het is peer, geen appel"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(states(&v), ["draft"]);
+    let comments = format!("{POSTS}/{id}/comments");
+    let (_, thread) = app.call("GET", &comments, Some(&t.editor), None).await;
+    let last = thread.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["text"].as_str()),
+        (Some("rejected"), Some("Het is peer, geen appel"))
+    );
+    let told = app.db.store.notifications(t.editor_id, 10).await.unwrap();
+    assert!(
+        told.iter()
+            .any(|n| n.kind == "post_rejected" && n.detail == "klant@bakkerij.nl")
+    );
+
+    // The editor answers, then submits again; an empty comment is refused.
+    let (s, v) = app
+        .call(
+            "POST",
+            &comments,
+            Some(&t.editor),
+            Some(json!({"text": ""})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("required"))
+    );
+    let (s, _) = app
+        .call(
+            "POST",
+            &comments,
+            Some(&t.editor),
+            Some(json!({"text": "Klopt, aangepast"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let submit = format!("{POSTS}/{id}/submit");
+    let (s, v) = app.call("POST", &submit, Some(&t.editor), None).await;
+    assert_eq!(
+        (s, states(&v)),
+        (StatusCode::OK, vec!["in_review".to_owned()])
+    );
+    let (s, v) = app.call("POST", &submit, Some(&t.editor), None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_a_draft"))
+    );
+    // Approved, its time has passed: it goes now.
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{id}/approve"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, states(&v)),
+        (StatusCode::OK, vec!["scheduled".to_owned()])
+    );
+    let due = app.db.store.post(1, id).await.unwrap().1[0].due_at.unwrap();
+    assert!((now_ms() - due).abs() < 60_000, "due now");
+    // Moved by the editor, the approved post goes back to review (round 3);
+    // moved by a manager, it stays as it is.
+    let later = rfc3339(now_ms() + 86_400_000);
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("{POSTS}/{id}"),
+            Some(&t.editor),
+            Some(json!({"scheduled_at": later})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(states(&v), ["in_review"]);
+    let (_, r) = app
+        .call(
+            "GET",
+            &format!("{POSTS}/{id}/review"),
+            Some(&t.editor),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r["status"].as_str(), r["round"].as_i64()),
+        (Some("open"), Some(3))
+    );
+    app.call(
+        "POST",
+        &format!("{POSTS}/{id}/approve"),
+        Some(&t.manager),
+        None,
+    )
+    .await;
+    let (_, v) = app
+        .call(
+            "PATCH",
+            &format!("{POSTS}/{id}"),
+            Some(&t.manager),
+            Some(json!({"scheduled_at": later})),
+        )
+        .await;
+    assert_eq!(states(&v), ["scheduled"]);
+    let (_, thread) = app.call("GET", &comments, Some(&t.client), None).await;
+    let kinds: Vec<&str> = thread
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "submitted",
+            "rejected",
+            "comment",
+            "submitted",
+            "approved",
+            "reopened",
+            "approved"
+        ]
+    );
+    let log = audit_actions(&app).await;
+    for action in ["post.rejected", "post.commented", "post.review_reopened"] {
+        assert!(log.iter().any(|(_, a, _)| a == action), "{action}: {log:?}");
+    }
+}
+
+/// An anonymous browser in one language.
+async fn visitor(lang: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("accept-language", lang.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn client_link_story(app: App, peer: MastodonPeer) {
+    let t = team(&app, &peer).await;
+    app.call(
+        "PUT",
+        "/api/v1/workspaces/1/approval",
+        Some(&t.owner),
+        Some(json!({"required": true})),
+    )
+    .await;
+    // 1 June 2099, 07:00 UTC is 09:00 in Amsterdam.
+    let at = 4_083_980_400_000;
+    let (id, _) = compose(&app, &t.editor, t.channel, "Zomerbrood is terug", Some(at)).await;
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{id}/client-link"),
+            Some(&t.editor),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "editors do not hand out approval");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{id}/client-link"),
+            Some(&t.manager),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let url = v["url"].as_str().unwrap().to_owned();
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(token.len(), 43, "256 random bits");
+    assert!(
+        app.db.store.approval_link(&token).await.unwrap().is_none(),
+        "only the hash is stored"
+    );
+
+    let nl = visitor("nl").await;
+    let html = nl.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Zomerbrood is terug")
+            && html.contains("1 jun. 2099 09:00")
+            && html.contains("Europe/Amsterdam")
+            && html.contains("Goedkeuren"),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+    // A comment, then a forged form, then the approval.
+    let r = nl
+        .post(format!("{url}/comment"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "Joke de Vries"),
+            ("text", "Mooi, maar zet er de prijs bij"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("je opmerking is doorgegeven")
+    );
+    let r = nl
+        .post(format!("{url}/approve"))
+        .form(&[("_csrf", "vervalst"), ("name", "Joke")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = nl
+        .post(format!("{url}/approve"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "Joke de Vries")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("het bericht is goedgekeurd")
+    );
+    let (_, v) = app
+        .call("GET", &format!("{POSTS}/{id}"), Some(&t.editor), None)
+        .await;
+    assert_eq!(states(&v), ["scheduled"]);
+    let (_, thread) = app
+        .call(
+            "GET",
+            &format!("{POSTS}/{id}/comments"),
+            Some(&t.editor),
+            None,
+        )
+        .await;
+    let by_client: Vec<(&str, &str)> = thread
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["user_id"].is_null())
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap(),
+                c["author_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_client,
+        [("comment", "Joke de Vries"), ("approved", "Joke de Vries")]
+    );
+    let log = audit_actions(&app).await;
+    assert!(
+        log.iter().any(|(who, a, d)| a == "post.approved"
+            && who.is_none()
+            && d.contains("client_link")
+            && d.contains("Joke de Vries")),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|(_, a, _)| a == "post.client_link_created"));
+
+    // Used: a clear page in both languages.
+    let r = nl.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("al gebruikt"));
+    let en = visitor("en").await;
+    let r = en.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("has been used already"));
+    // Forged.
+    let forged = format!("{}/review/{}", app.url, "A".repeat(43));
+    let r = nl.get(&forged).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Deze goedkeuringslink bestaat niet")
+    );
+    let r = en.get(&forged).send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This approval link does not exist")
+    );
+    // Expired: its post left review (sent back) before the client looked;
+    // posting the old form changes nothing.
+    let (other, _) = compose(&app, &t.editor, t.channel, "Kerststol bestellen", Some(at)).await;
+    let (_, v) = app
+        .call(
+            "POST",
+            &format!("{POSTS}/{other}/client-link"),
+            Some(&t.client),
+            None,
+        )
+        .await;
+    let url2 = v["url"].as_str().unwrap().to_owned();
+    let html = en.get(&url2).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&html);
+    app.call(
+        "POST",
+        &format!("{POSTS}/{other}/reject"),
+        Some(&t.manager),
+        Some(json!({"comment": "Te vroeg"})),
+    )
+    .await;
+    let r = en
+        .post(format!("{url2}/approve"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This approval link has expired")
+    );
+    let r = nl.get(&url2).send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Deze goedkeuringslink is verlopen")
+    );
+    let (_, v) = app
+        .call("GET", &format!("{POSTS}/{other}"), Some(&t.editor), None)
+        .await;
+    assert_eq!(states(&v), ["draft"]);
+}
+
+#[tokio::test]
+async fn editor_submits_manager_approves_dispatcher_publishes_sqlite() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    approve_story(App::sqlite().await, peer).await;
+}
+
+#[tokio::test]
+async fn editor_submits_manager_approves_dispatcher_publishes_postgres() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    if let Some(app) = App::postgres().await {
+        approve_story(app, peer).await;
+    }
+}
+
+#[tokio::test]
+async fn sent_back_with_a_reason_and_back_in_review_after_a_change_sqlite() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    send_back_story(App::sqlite().await, peer).await;
+}
+
+#[tokio::test]
+async fn sent_back_with_a_reason_and_back_in_review_after_a_change_postgres() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    if let Some(app) = App::postgres().await {
+        send_back_story(app, peer).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_approves_through_a_link_without_an_account_sqlite() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    client_link_story(App::sqlite().await, peer).await;
+}
+
+#[tokio::test]
+async fn a_client_approves_through_a_link_without_an_account_postgres() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    if let Some(app) = App::postgres().await {
+        client_link_story(app, peer).await;
+    }
+}
+
+/// The posts page as each role sees it: the queue, the buttons, the thread.
+#[tokio::test]
+async fn the_posts_page_shows_the_review_to_each_role() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    let app = App::sqlite().await;
+    let t = team(&app, &peer).await;
+    let manager = Browser::signed_in(&app, "manager@bakkerij.nl").await;
+    let html = manager
+        .get(&app, "/w/1/settings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Berichten hebben goedkeuring nodig")
+            && !html.contains("value=\"on\" checked")
+    );
+    let r = manager
+        .post(&app, "/w/1/settings/approval", "required=on")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.db.store.approval_required(1).await.unwrap());
+
+    let editor = Browser::signed_in(&app, "editor@bakkerij.nl").await;
+    let r = editor
+        .post(
+            &app,
+            "/w/1/posts",
+            &format!(
+                "text=Croissants+in+de+aanbieding&channel={}&when=now",
+                t.channel
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = app.db.store.recent_posts(1, None, 1).await.unwrap()[0].0.id;
+    let html = editor.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        html.contains("Wacht op goedkeuring") && !html.contains(&format!("/posts/{id}/approve"))
+    );
+
+    let html = manager
+        .get(&app, "/w/1/posts?show=review")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Te beoordelen (1)") && html.contains("Croissants in de aanbieding"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("action=\"/w/1/posts/{id}/approve\"")));
+    // Sending back without a reason says so; with one, the thread shows it.
+    let r = manager
+        .post(&app, &format!("/w/1/posts/{id}/reject"), "round=1&comment=")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Dit veld is verplicht."));
+    let r = manager
+        .post(
+            &app,
+            &format!("/w/1/posts/{id}/reject"),
+            "round=1&comment=Prijs+ontbreekt",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = editor.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        html.contains("Prijs ontbreekt")
+            && html.contains("stuurde het terug")
+            && html.contains("Ter goedkeuring aanbieden")
+    );
+    let r = editor
+        .post(&app, &format!("/w/1/posts/{id}/submit"), "")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // An approval of round 1 no longer fits round 2.
+    let r = manager
+        .post(&app, &format!("/w/1/posts/{id}/approve"), "round=1")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("wacht niet (meer) op goedkeuring")
+    );
+
+    // A client member sees Approve and the link, but cannot compose.
+    let client = Browser::signed_in(&app, "klant@bakkerij.nl").await;
+    let html = client.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("action=\"/w/1/posts/{id}/approve\""))
+            && !html.contains("action=\"/w/1/posts\"")
+    );
+    let r = client
+        .post(&app, "/w/1/posts", "text=Hallo&when=draft")
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = client
+        .post(&app, &format!("/w/1/posts/{id}/client-link"), "")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains(&format!("{}/review/", app.url))
+    );
+    let r = client
+        .post(&app, &format!("/w/1/posts/{id}/approve"), "round=2")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, v) = app
+        .call("GET", &format!("{POSTS}/{id}"), Some(&t.editor), None)
+        .await;
+    assert_eq!(states(&v), ["scheduled"]);
+}
