@@ -282,6 +282,16 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+async fn copy_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/copy.js"),
+    )
+}
+
 async fn not_found(ctx: Ctx) -> UiError {
     UiError(AppError::NotFound, ctx.t)
 }
@@ -438,6 +448,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/review/{token}/approve", post(approval::public_approve))
         .route("/review/{token}/comment", post(approval::public_comment))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/copy.js", get(copy_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
 }

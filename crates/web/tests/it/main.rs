@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod approval;
+mod approval_client;
 mod channels;
 mod email;
 mod feeds;
