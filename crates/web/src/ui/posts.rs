@@ -57,6 +57,8 @@ struct PostsView {
     queue: bool,
     /// How many posts await approval.
     in_review: usize,
+    /// This member's posts wait for approval before they go out.
+    needs_approval: bool,
     channels: Vec<ChannelChoice>,
     posts: Vec<PostView>,
     text: String,
@@ -177,6 +179,10 @@ async fn render(
         can_comment: w.m.role.can(Action::CommentPosts),
         queue,
         in_review,
+        needs_approval: crate::approval::planned_state(s, &w.m)
+            .await
+            .map_err(|e| UiError(e, t))?
+            == "in_review",
         page,
         errors,
         notice,

@@ -273,6 +273,13 @@ async fn the_posts_page_shows_the_review_to_each_role() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let id = app.db.store.recent_posts(1, None, 1).await.unwrap()[0].0.id;
     let html = editor.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(html.contains("je bericht wacht op een eigenaar, manager of klant"));
+    let html = manager.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        !html.contains("je bericht wacht op een eigenaar"),
+        "a manager's own post goes out"
+    );
+    let html = editor.get(&app, "/w/1/posts").await.text().await.unwrap();
     assert!(
         html.contains("Wacht op goedkeuring") && !html.contains(&format!("/posts/{id}/approve"))
     );
