@@ -6,6 +6,7 @@
 mod dto;
 mod handlers;
 mod posts;
+mod schedule;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
@@ -26,6 +27,7 @@ use crate::service::now_ms;
 
 pub use dto::*;
 pub use posts::{PostCreate, PostDto, TargetCreate, TargetDto};
+pub(crate) use schedule::example_response;
 
 tokio::task_local! {
     /// The language API messages are written in, for this request.
@@ -204,6 +206,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             posts::delete_post
         ))
         .routes(routes!(posts::settle_target))
+        .routes(routes!(schedule::list_queues))
+        .routes(routes!(schedule::next_slot))
+        .routes(routes!(schedule::set_queue))
+        .routes(routes!(schedule::list_series, schedule::create_series))
+        .routes(routes!(schedule::get_series, schedule::change_series))
+        .routes(routes!(schedule::stop_series))
+        .routes(routes!(schedule::import_posts))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -38,6 +38,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle",
     ),
+    ("GET", "/api/v1/workspaces/{ws}/queues"),
+    ("GET", "/api/v1/workspaces/{ws}/queues/next"),
+    ("PUT", "/api/v1/workspaces/{ws}/channels/{id}/queue"),
+    ("GET", "/api/v1/workspaces/{ws}/series"),
+    ("POST", "/api/v1/workspaces/{ws}/series"),
+    ("GET", "/api/v1/workspaces/{ws}/series/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/series/{id}"),
+    ("POST", "/api/v1/workspaces/{ws}/series/{id}/stop"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/import"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -150,6 +159,74 @@ fn scoped_api(feed: &str) -> Scoped {
             Action::ViewAudit,
             None,
             StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/queues",
+            Action::ViewPosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            // A feed has no queue: the answer says so.
+            "GET",
+            "/api/v1/workspaces/{ws}/queues/next?channels={channel}",
+            Action::ViewPosts,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/channels/{channel}/queue",
+            Action::ComposePosts,
+            Some(json!({"slots": [{"weekday": 1, "time": "09:00"}]})),
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/series",
+            Action::ViewPosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            // Reaches the composer's checks (a feed cannot publish).
+            "POST",
+            "/api/v1/workspaces/{ws}/series",
+            Action::ComposePosts,
+            Some(
+                json!({"text": "Elke maandag", "channels": [], "repeat": "weekly", "weekdays": [1], "time": "09:00", "start_date": "2030-01-07"}),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/series/{series}",
+            Action::ViewPosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PATCH",
+            "/api/v1/workspaces/{ws}/series/{series}",
+            Action::ComposePosts,
+            Some(json!({"text": "Nieuwe tekst"})),
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/series/{series}/stop",
+            Action::ComposePosts,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            // A JSON body is not a CSV file.
+            "POST",
+            "/api/v1/workspaces/{ws}/posts/import",
+            Action::ComposePosts,
+            Some(json!({})),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
     ]
 }
@@ -264,6 +341,40 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ComposePosts,
             "text=Idee&when=draft",
         ),
+        ("GET", "/w/{ws}/queue", Action::ViewPosts, ""),
+        (
+            "POST",
+            "/w/{ws}/queue/{channel}",
+            Action::ComposePosts,
+            "day1=09%3A00+15%3A30&day3=10%3A00",
+        ),
+        ("GET", "/w/{ws}/series", Action::ViewPosts, ""),
+        (
+            "POST",
+            "/w/{ws}/series/{series}/text",
+            Action::ComposePosts,
+            "text=Nieuw",
+        ),
+        (
+            "POST",
+            "/w/{ws}/series/{series}/stop",
+            Action::ComposePosts,
+            "",
+        ),
+        ("GET", "/w/{ws}/posts/import", Action::ComposePosts, ""),
+        (
+            // Reaches the file checks (an empty file).
+            "POST",
+            "/w/{ws}/posts/import",
+            Action::ComposePosts,
+            "csv=",
+        ),
+        (
+            "GET",
+            "/w/{ws}/posts/import/example.csv",
+            Action::ViewPosts,
+            "",
+        ),
     ];
     channels
         .into_iter()
@@ -357,6 +468,9 @@ struct World {
     /// A feed to connect channels to, and a channel of B.
     feed: crate::feeds::FeedServer,
     b_channel: i64,
+    /// A recurring post in each workspace.
+    a_series: i64,
+    b_series: i64,
 }
 
 async fn world() -> World {
@@ -375,6 +489,8 @@ async fn world() -> World {
     let feed =
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
+    let a_series = series(&app, a).await;
+    let b_series = series(&app, b).await;
     World {
         app,
         a,
@@ -384,7 +500,26 @@ async fn world() -> World {
         people,
         feed,
         b_channel,
+        a_series,
+        b_series,
     }
+}
+
+async fn series(app: &App, ws: i64) -> i64 {
+    let s = dialoog_store::NewSeries {
+        workspace_id: ws,
+        author_id: None,
+        text: "Elke maandag".into(),
+        channel_ids: vec![],
+        kind: "weekly".into(),
+        weekdays: vec![1],
+        month_day: None,
+        minute: 540,
+        start_date: "2030-01-07".into(),
+        until_date: None,
+        max_count: None,
+    };
+    app.db.store.create_series(&s, 0).await.unwrap().id
 }
 
 async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
@@ -405,6 +540,12 @@ fn fill(path: &str, ws: i64, user: i64, channel: i64) -> String {
     path.replace("{ws}", &ws.to_string())
         .replace("{user_id}", &user.to_string())
         .replace("{channel}", &channel.to_string())
+}
+
+/// The series of the workspace the path is filled for.
+fn with_series(path: String, w: &World, ws: i64) -> String {
+    let id = if ws == w.a { w.a_series } else { w.b_series };
+    path.replace("{series}", &id.to_string())
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {
@@ -428,7 +569,7 @@ async fn no_role_reaches_another_workspace() {
     let before = snapshot(&w).await;
     for (role, token, _, email) in &w.people {
         for (method, path, _, body, _) in scoped_api(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
             let (s, v) = w.app.call(method, &p, Some(token), body).await;
             assert_eq!(
                 s,
@@ -438,7 +579,7 @@ async fn no_role_reaches_another_workspace() {
         }
         let browser = Browser::signed_in(&w.app, email).await;
         for (method, path, _, form) in scoped_ui(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -503,7 +644,12 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
             let (s, v) = w
                 .app
-                .call(method, &fill(path, w.a, target, ch), Some(token), body)
+                .call(
+                    method,
+                    &with_series(fill(path, w.a, target, ch), &w, w.a),
+                    Some(token),
+                    body,
+                )
                 .await;
             let expected = if role.can(action) {
                 ok
@@ -520,7 +666,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .member(&w.owner_token, w.a, &format!("target{n}@a.nl"), "client")
                 .await;
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
-            let p = fill(path, w.a, target, ch);
+            let p = with_series(fill(path, w.a, target, ch), &w, w.a);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -528,7 +674,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             };
             let allowed = role.can(action);
             let s = r.status();
-            if allowed && path.ends_with("/channels/email") {
+            if allowed && (path.ends_with("/channels/email") || path.ends_with("/posts/import")) {
                 assert_eq!(
                     s,
                     StatusCode::UNPROCESSABLE_ENTITY,
