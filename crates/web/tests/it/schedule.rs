@@ -433,27 +433,57 @@ async fn ui_story(app: &App, ch: i64) {
     let html = r.text().await.unwrap();
     assert!(html.contains("9 uur") && html.contains("09:00"), "{html}");
     let r = b
-        .post(app, &format!("/w/1/queue/{ch}"), "day1=09%3A00+12%3A00&day4=09%3A00")
+        .post(
+            app,
+            &format!("/w/1/queue/{ch}"),
+            "day1=09%3A00+12%3A00&day4=09%3A00",
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = b.get(app, "/w/1/queue").await.text().await.unwrap();
     assert!(html.contains("value=\"09:00 12:00\""), "{html}");
-    let before = app.db.store.recent_posts(1, None, 1000).await.unwrap().len();
+    let before = app
+        .db
+        .store
+        .recent_posts(1, None, 1000)
+        .await
+        .unwrap()
+        .len();
     let r = b
-        .post(app, "/w/1/posts", &format!("text=Via+de+wachtrij&channel={ch}&when=queue"))
+        .post(
+            app,
+            "/w/1/posts",
+            &format!("text=Via+de+wachtrij&channel={ch}&when=queue"),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (post, _) = app.db.store.recent_posts(1, None, 1).await.unwrap().remove(0);
+    let (post, _) = app
+        .db
+        .store
+        .recent_posts(1, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(post.text, "Via de wachtrij");
-    let w = local(post.scheduled_at.unwrap(), AMS).strftime("%a %H:%M").to_string();
-    assert!(["Mon 09:00", "Mon 12:00", "Thu 09:00"].contains(&w.as_str()), "{w}");
+    let w = local(post.scheduled_at.unwrap(), AMS)
+        .strftime("%a %H:%M")
+        .to_string();
+    assert!(
+        ["Mon 09:00", "Mon 12:00", "Thu 09:00"].contains(&w.as_str()),
+        "{w}"
+    );
     // Repeat without days: the reason, nothing stored.
     let r = b
         .post(app, "/w/1/posts", &format!("text=Elke+week&channel={ch}&when=repeat&repeat_kind=weekly&repeat_time=09%3A00&repeat_start=2027-01-01"))
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app.db.store.recent_posts(1, None, 1000).await.unwrap().len(),
+        app.db
+            .store
+            .recent_posts(1, None, 1000)
+            .await
+            .unwrap()
+            .len(),
         before + 1
     );
     let r = b
@@ -469,20 +499,44 @@ async fn ui_story(app: &App, ch: i64) {
         .await
         .unwrap()
         .iter()
-        .map(|p| local(p.scheduled_at.unwrap(), AMS).strftime("%Y-%m-%d %H:%M").to_string())
+        .map(|p| {
+            local(p.scheduled_at.unwrap(), AMS)
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .collect();
     assert_eq!(
         made,
-        ["2027-01-04 09:00", "2027-01-07 09:00", "2027-01-11 09:00", "2027-01-14 09:00"]
+        [
+            "2027-01-04 09:00",
+            "2027-01-07 09:00",
+            "2027-01-11 09:00",
+            "2027-01-14 09:00"
+        ]
     );
     let html = b.get(app, "/w/1/series").await.text().await.unwrap();
     assert!(html.contains("Elke week"), "{html}");
-    assert!(html.contains("maandag, donderdag") || html.contains("Monday, Thursday"), "{html}");
+    assert!(
+        html.contains("maandag, donderdag") || html.contains("Monday, Thursday"),
+        "{html}"
+    );
     let html = b.get(app, "/w/1/posts").await.text().await.unwrap();
-    assert!(html.contains(&format!("/w/1/series#series-{}", series.id)), "{html}");
-    let r = b.post(app, &format!("/w/1/series/{}/stop", series.id), "").await;
+    assert!(
+        html.contains(&format!("/w/1/series#series-{}", series.id)),
+        "{html}"
+    );
+    let r = b
+        .post(app, &format!("/w/1/series/{}/stop", series.id), "")
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(app.db.store.series_posts(1, series.id).await.unwrap().is_empty());
+    assert!(
+        app.db
+            .store
+            .series_posts(1, series.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn story(app: App, peer: MastodonPeer) {
