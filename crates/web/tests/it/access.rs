@@ -61,7 +61,7 @@ type Scoped = Vec<(
 )>;
 
 fn scoped_api(feed: &str) -> Scoped {
-    vec![
+    let mut all = vec![
         (
             "GET",
             "/api/v1/workspaces/{ws}/channels",
@@ -160,75 +160,9 @@ fn scoped_api(feed: &str) -> Scoped {
             None,
             StatusCode::OK,
         ),
-        (
-            "GET",
-            "/api/v1/workspaces/{ws}/queues",
-            Action::ViewPosts,
-            None,
-            StatusCode::OK,
-        ),
-        (
-            // A feed has no queue: the answer says so.
-            "GET",
-            "/api/v1/workspaces/{ws}/queues/next?channels={channel}",
-            Action::ViewPosts,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "PUT",
-            "/api/v1/workspaces/{ws}/channels/{channel}/queue",
-            Action::ComposePosts,
-            Some(json!({"slots": [{"weekday": 1, "time": "09:00"}]})),
-            StatusCode::OK,
-        ),
-        (
-            "GET",
-            "/api/v1/workspaces/{ws}/series",
-            Action::ViewPosts,
-            None,
-            StatusCode::OK,
-        ),
-        (
-            // Reaches the composer's checks (a feed cannot publish).
-            "POST",
-            "/api/v1/workspaces/{ws}/series",
-            Action::ComposePosts,
-            Some(
-                json!({"text": "Elke maandag", "channels": [], "repeat": "weekly", "weekdays": [1], "time": "09:00", "start_date": "2030-01-07"}),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "GET",
-            "/api/v1/workspaces/{ws}/series/{series}",
-            Action::ViewPosts,
-            None,
-            StatusCode::OK,
-        ),
-        (
-            "PATCH",
-            "/api/v1/workspaces/{ws}/series/{series}",
-            Action::ComposePosts,
-            Some(json!({"text": "Nieuwe tekst"})),
-            StatusCode::OK,
-        ),
-        (
-            "POST",
-            "/api/v1/workspaces/{ws}/series/{series}/stop",
-            Action::ComposePosts,
-            None,
-            StatusCode::OK,
-        ),
-        (
-            // A JSON body is not a CSV file.
-            "POST",
-            "/api/v1/workspaces/{ws}/posts/import",
-            Action::ComposePosts,
-            Some(json!({})),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ),
-    ]
+    ];
+    all.extend(crate::access_schedule::api());
+    all
 }
 
 /// The workspace-scoped UI routes with what they need and a form body.
@@ -341,44 +275,11 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ComposePosts,
             "text=Idee&when=draft",
         ),
-        ("GET", "/w/{ws}/queue", Action::ViewPosts, ""),
-        (
-            "POST",
-            "/w/{ws}/queue/{channel}",
-            Action::ComposePosts,
-            "day1=09%3A00+15%3A30&day3=10%3A00",
-        ),
-        ("GET", "/w/{ws}/series", Action::ViewPosts, ""),
-        (
-            "POST",
-            "/w/{ws}/series/{series}/text",
-            Action::ComposePosts,
-            "text=Nieuw",
-        ),
-        (
-            "POST",
-            "/w/{ws}/series/{series}/stop",
-            Action::ComposePosts,
-            "",
-        ),
-        ("GET", "/w/{ws}/posts/import", Action::ComposePosts, ""),
-        (
-            // Reaches the file checks (an empty file).
-            "POST",
-            "/w/{ws}/posts/import",
-            Action::ComposePosts,
-            "csv=",
-        ),
-        (
-            "GET",
-            "/w/{ws}/posts/import/example.csv",
-            Action::ViewPosts,
-            "",
-        ),
     ];
     channels
         .into_iter()
         .chain(rest.into_iter().map(|(m, p, a, f)| (m, p, a, f.to_owned())))
+        .chain(crate::access_schedule::ui())
         .collect()
 }
 
@@ -489,8 +390,8 @@ async fn world() -> World {
     let feed =
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
-    let a_series = series(&app, a).await;
-    let b_series = series(&app, b).await;
+    let a_series = crate::access_schedule::series(&app, a).await;
+    let b_series = crate::access_schedule::series(&app, b).await;
     World {
         app,
         a,
@@ -503,23 +404,6 @@ async fn world() -> World {
         a_series,
         b_series,
     }
-}
-
-async fn series(app: &App, ws: i64) -> i64 {
-    let s = dialoog_store::NewSeries {
-        workspace_id: ws,
-        author_id: None,
-        text: "Elke maandag".into(),
-        channel_ids: vec![],
-        kind: "weekly".into(),
-        weekdays: vec![1],
-        month_day: None,
-        minute: 540,
-        start_date: "2030-01-07".into(),
-        until_date: None,
-        max_count: None,
-    };
-    app.db.store.create_series(&s, 0).await.unwrap().id
 }
 
 async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
