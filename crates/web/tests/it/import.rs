@@ -167,6 +167,19 @@ async fn story(app: App, peer: MastodonPeer) {
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("text"));
     let (_, v) = send(&app, &owner, vec![], "en").await;
     assert_eq!(v["errors"][0]["code"], "csv_empty");
+    // Larger than the API's usual 1 MiB, within 2 MB: read, then refused
+    // for its rows; beyond 2 MB: too large.
+    let many = format!(
+        "datum;tijd;kanalen;tekst\n{}",
+        "2027-05-01;09:00;1;x\n".repeat(80_000)
+    );
+    assert!(many.len() > 1024 * 1024 && many.len() < 2 * 1024 * 1024);
+    let (s, v) = send(&app, &owner, many.into_bytes(), "en").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["code"], "csv_too_many_rows");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("5000"));
+    let (s, v) = send(&app, &owner, vec![b'x'; 3 * 1024 * 1024], "en").await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     let r = app
         .http
         .post(format!("{}/api/v1/workspaces/1/posts/import", app.url))
