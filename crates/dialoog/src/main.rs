@@ -202,6 +202,14 @@ async fn main() -> anyhow::Result<()> {
                     let _ = dispatching_stopped.await;
                 },
             ));
+            let (stop_series, series_stopped) = tokio::sync::oneshot::channel::<()>();
+            let series = tokio::spawn(dialoog_engine::series::run(
+                store.clone(),
+                std::time::Duration::from_secs(60),
+                async {
+                    let _ = series_stopped.await;
+                },
+            ));
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
@@ -229,6 +237,9 @@ async fn main() -> anyhow::Result<()> {
             // A publish under way is recorded or, if cut off, taken over
             // safely by the next start (its lease runs out).
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), dispatcher).await;
+            // Occurrences are made in one transaction each: stopping loses none.
+            let _ = stop_series.send(());
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), series).await;
             store.close().await;
             Ok(())
         }

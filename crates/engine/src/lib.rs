@@ -7,6 +7,7 @@
 pub mod dispatcher;
 pub mod poller;
 pub mod secrets;
+pub mod series;
 pub mod sync;
 
 pub use secrets::{Cipher, SecretError};

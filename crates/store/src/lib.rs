@@ -13,6 +13,7 @@ mod error;
 mod models;
 mod notifications;
 mod posts;
+mod schedule;
 mod users;
 mod workspaces;
 
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use models::*;
 pub use notifications::Notification;
 pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
+pub use schedule::{NewSeries, Series};
 pub use users::NewOwner;
 pub use workspaces::NewInvitee;
 

@@ -27,6 +27,8 @@ pub struct Post {
     pub created_at: i64,
     /// When it last changed.
     pub updated_at: i64,
+    /// The recurring series it is an occurrence of, if any.
+    pub series_id: Option<i64>,
 }
 
 /// One channel a post goes out to, and how far it got.
@@ -161,14 +163,15 @@ pub enum Outcome {
     },
 }
 
-const POST_COLS: &str = "id, workspace_id, author_id, text, scheduled_at, created_at, updated_at";
+pub(crate) const POST_COLS: &str =
+    "id, workspace_id, author_id, text, scheduled_at, created_at, updated_at, series_id";
 const TARGET_COLS: &str = "id, post_id, channel_id, network, channel_name, text, state, due_at, \
     lease_until, attempts, sending_since, idempotency_key, remote_id, remote_url, error_code, error, \
     published_at, updated_at";
 
 /// States in which a target has not been handed to the dispatcher yet, or
 /// waits for it: the post may still change.
-const EDITABLE: &str = "('draft', 'in_review', 'approved', 'scheduled')";
+pub(crate) const EDITABLE: &str = "('draft', 'in_review', 'approved', 'scheduled')";
 
 impl Store {
     /// Stores a post with its targets, in one transaction.

@@ -4,7 +4,7 @@
 
 use dialoog_domain::{Action, FieldError};
 use dialoog_networks::length;
-use dialoog_store::{NewPost, NewTarget, Post, StoreError, Target, User};
+use dialoog_store::{Channel, NewPost, NewTarget, Post, StoreError, Target, User};
 use serde_json::json;
 
 use crate::AppState;
@@ -28,6 +28,9 @@ pub enum When {
     At(i64),
     /// Not yet: a draft (with the time it is planned for, if any).
     Draft(Option<i64>),
+    /// At the next slot of the channels' weekly queues that is free in
+    /// all of them.
+    Queue,
 }
 
 /// A post as composed.
@@ -56,6 +59,58 @@ pub async fn create(
 ) -> Result<(Post, Vec<Target>)> {
     let m = access(state, user, ws, Action::ComposePosts).await?;
     let now = now_ms();
+    let channels = state.store.channels(ws).await?;
+    let mut c = c.clone();
+    if c.when == When::Queue {
+        let ids: Vec<i64> = c.targets.iter().map(|t| t.0).collect();
+        let tz = &m.workspace.timezone;
+        c.when = When::At(crate::schedule::next_free_slot(state, ws, tz, &ids, now).await?);
+    }
+    let c = &c;
+    let targets = with_keys(check(state, &channels, c, now).map_err(AppError::Invalid)?)?;
+    let text = c.text.trim();
+    let draft = matches!(c.when, When::Draft(_));
+    let planned = crate::approval::planned_state(state, &m).await?;
+    let (state_name, at) = match c.when {
+        When::Now | When::Queue => (planned, None),
+        When::At(at) => (planned, Some(at.max(now))),
+        When::Draft(at) => ("draft", at),
+    };
+    let made = state
+        .store
+        .create_post(
+            &NewPost {
+                workspace_id: ws,
+                author_id: Some(user.id),
+                text: text.to_owned(),
+                scheduled_at: if draft { at } else { at.or(Some(now)) },
+                state: state_name.to_owned(),
+                targets,
+            },
+            now,
+        )
+        .await?;
+    audit(
+        state,
+        Some(ws),
+        Some(user.id),
+        "post.created",
+        json!({"post": made.0.id, "state": state_name, "channels": made.1.len()}),
+    )
+    .await;
+    crate::approval::after_create(state, user, &made.0, &made.1).await;
+    Ok(made)
+}
+
+/// Checks a composed post against every channel's rules (length as each
+/// network counts it, channels known and able to publish, a time not in
+/// the past) and gives the targets to store, or every problem found.
+pub(crate) fn check(
+    state: &AppState,
+    channels: &[Channel],
+    c: &Compose,
+    now: i64,
+) -> std::result::Result<Vec<NewTarget>, Vec<FieldError>> {
     let mut errors = vec![];
     let text = c.text.trim();
     if text.chars().count() > MAX_TEXT {
@@ -73,7 +128,6 @@ pub async fn create(
     {
         errors.push(FieldError::new("scheduled_at", "time_in_past"));
     }
-    let channels = state.store.channels(ws).await?;
     let mut targets = vec![];
     let mut seen = std::collections::HashSet::new();
     for (id, own) in &c.targets {
@@ -111,43 +165,23 @@ pub async fn create(
             network: ch.network.clone(),
             channel_name: ch.name.clone(),
             text: own.map(str::to_owned),
-            idempotency_key: random_key()?,
+            // Given by `with_keys` once the post is accepted.
+            idempotency_key: String::new(),
         });
     }
     if !errors.is_empty() {
         errors.dedup();
-        return Err(AppError::Invalid(errors));
+        return Err(errors);
     }
-    let planned = crate::approval::planned_state(state, &m).await?;
-    let (state_name, at) = match c.when {
-        When::Now => (planned, None),
-        When::At(at) => (planned, Some(at.max(now))),
-        When::Draft(at) => ("draft", at),
-    };
-    let made = state
-        .store
-        .create_post(
-            &NewPost {
-                workspace_id: ws,
-                author_id: Some(user.id),
-                text: text.to_owned(),
-                scheduled_at: if draft { at } else { at.or(Some(now)) },
-                state: state_name.to_owned(),
-                targets,
-            },
-            now,
-        )
-        .await?;
-    audit(
-        state,
-        Some(ws),
-        Some(user.id),
-        "post.created",
-        json!({"post": made.0.id, "state": state_name, "channels": made.1.len()}),
-    )
-    .await;
-    crate::approval::after_create(state, user, &made.0, &made.1).await;
-    Ok(made)
+    Ok(targets)
+}
+
+/// Gives each checked target its own random idempotency key.
+pub(crate) fn with_keys(mut targets: Vec<NewTarget>) -> Result<Vec<NewTarget>> {
+    for t in &mut targets {
+        t.idempotency_key = random_key()?;
+    }
+    Ok(targets)
 }
 
 /// Moves a post that has not started going out to another time.

@@ -7,6 +7,7 @@ mod approval;
 mod dto;
 mod handlers;
 mod posts;
+mod schedule;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
@@ -27,6 +28,7 @@ use crate::service::now_ms;
 
 pub use dto::*;
 pub use posts::{PostCreate, PostDto, TargetCreate, TargetDto};
+pub(crate) use schedule::example_response;
 
 tokio::task_local! {
     /// The language API messages are written in, for this request.
@@ -212,6 +214,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(approval::list_comments, approval::add_comment))
         .routes(routes!(approval::client_link))
         .routes(routes!(approval::review))
+        .routes(routes!(schedule::list_queues))
+        .routes(routes!(schedule::next_slot))
+        .routes(routes!(schedule::set_queue))
+        .routes(routes!(schedule::list_series, schedule::create_series))
+        .routes(routes!(schedule::get_series, schedule::change_series))
+        .routes(routes!(schedule::stop_series))
+        .routes(routes!(schedule::import_posts))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

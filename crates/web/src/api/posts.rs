@@ -41,6 +41,10 @@ pub struct PostCreate {
     /// Save it as a draft: nothing goes out until it is scheduled.
     #[serde(default)]
     pub draft: bool,
+    /// Put it in the next slot of the channels' weekly queues that is free
+    /// in all of them (instead of `scheduled_at`).
+    #[serde(default)]
+    pub queue: bool,
 }
 
 /// How one channel's publish went.
@@ -111,6 +115,8 @@ pub struct PostDto {
     pub created_at: String,
     /// One per channel.
     pub targets: Vec<TargetDto>,
+    /// The recurring series it is an occurrence of, if any.
+    pub series_id: Option<i64>,
 }
 
 impl From<&(Post, Vec<Target>)> for PostDto {
@@ -122,6 +128,7 @@ impl From<&(Post, Vec<Target>)> for PostDto {
             author_id: p.author_id,
             created_at: rfc3339(p.created_at),
             targets: t.iter().map(TargetDto::from).collect(),
+            series_id: p.series_id,
         }
     }
 }
@@ -181,6 +188,7 @@ pub async fn create_post(
         .map(|t| time::parse_rfc3339(t, "scheduled_at"))
         .transpose()?;
     let when = match (r.draft, at) {
+        (false, None) if r.queue => When::Queue,
         (true, at) => When::Draft(at),
         (false, Some(at)) => When::At(at),
         (false, None) => When::Now,

@@ -10,9 +10,13 @@ mod account;
 mod approval;
 mod auth;
 mod channels;
+mod compose_repeat;
 pub mod forms;
+mod import;
 mod page;
 mod posts;
+mod schedule;
+pub mod upload;
 mod workspace;
 
 use axum::Router;
@@ -367,6 +371,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/review/{token}"),
     ("POST", "/review/{token}/approve"),
     ("POST", "/review/{token}/comment"),
+    ("GET", "/w/{ws}/queue"),
+    ("POST", "/w/{ws}/queue/{channel}"),
+    ("GET", "/w/{ws}/series"),
+    ("POST", "/w/{ws}/series/{id}/text"),
+    ("POST", "/w/{ws}/series/{id}/stop"),
+    ("GET", "/w/{ws}/posts/import"),
+    ("POST", "/w/{ws}/posts/import"),
+    ("GET", "/w/{ws}/posts/import/example.csv"),
 ];
 
 /// The UI router.
@@ -425,6 +437,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/audit", get(workspace::audit))
         .route("/w/{ws}/channels", get(channels::page).post(channels::add))
         .route("/w/{ws}/posts", get(posts::page).post(posts::create))
+        .route("/w/{ws}/queue", get(schedule::queue_page))
+        .route("/w/{ws}/queue/{channel}", post(schedule::queue_save))
+        .route("/w/{ws}/series", get(schedule::series_page))
+        .route("/w/{ws}/series/{id}/text", post(schedule::series_text))
+        .route("/w/{ws}/series/{id}/stop", post(schedule::series_stop))
+        .route(
+            "/w/{ws}/posts/import",
+            get(import::page).post(import::submit),
+        )
+        .route("/w/{ws}/posts/import/example.csv", get(import::example))
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))

@@ -31,6 +31,8 @@ struct PostView {
     id: i64,
     review: ReviewView,
     text: String,
+    /// The recurring series it belongs to, if any.
+    series: Option<i64>,
     when: String,
     targets: Vec<TargetView>,
 }
@@ -66,6 +68,7 @@ struct PostsView {
     time: String,
     when: String,
     timezone: String,
+    repeat: super::compose_repeat::RepeatTyped,
 }
 
 /// What was typed into the compose form.
@@ -76,6 +79,7 @@ struct Typed {
     date: String,
     time: String,
     when: String,
+    repeat: super::compose_repeat::RepeatTyped,
 }
 
 /// The page with a review step's outcome: an error at the top, or a
@@ -146,6 +150,7 @@ async fn render(
                 r
             },
             text: p.text.chars().take(500).collect(),
+            series: p.series_id,
             when: p
                 .scheduled_at
                 .map_or_else(|| t.s("posts.no_time").to_owned(), |at| page.when(&at, &tz)),
@@ -198,6 +203,7 @@ async fn render(
             typed.when
         },
         timezone: tz,
+        repeat: typed.repeat,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -256,12 +262,26 @@ pub async fn create(
         date: get("date"),
         time: get("time"),
         when: get("when"),
+        repeat: super::compose_repeat::RepeatTyped::from_form(&f),
     };
+    if typed.when == "repeat" {
+        let result =
+            super::compose_repeat::start(&s, &w, &typed.text, &typed.channels, &typed.repeat).await;
+        return match result {
+            Ok(()) => Ok(see_other(&format!("/w/{ws}/series?done=series_started"))),
+            Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
+            Err(e) => {
+                let errors = FieldErrs::from_error(e, t)?;
+                render(&s, w, errors, None, typed).await
+            }
+        };
+    }
     let at = || time::local_instant(&typed.date, &typed.time, &w.m.workspace.timezone);
     let when = match typed.when.as_str() {
         "at" => at().map(When::At),
         "draft" if !typed.date.is_empty() => at().map(|a| When::Draft(Some(a))),
         "draft" => Ok(When::Draft(None)),
+        "queue" => Ok(When::Queue),
         _ => Ok(When::Now),
     };
     let result = match when {

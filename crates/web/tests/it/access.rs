@@ -47,6 +47,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/posts/{id}/comments"),
     ("POST", "/api/v1/workspaces/{ws}/posts/{id}/client-link"),
     ("GET", "/api/v1/workspaces/{ws}/posts/{id}/review"),
+    ("GET", "/api/v1/workspaces/{ws}/queues"),
+    ("GET", "/api/v1/workspaces/{ws}/queues/next"),
+    ("PUT", "/api/v1/workspaces/{ws}/channels/{id}/queue"),
+    ("GET", "/api/v1/workspaces/{ws}/series"),
+    ("POST", "/api/v1/workspaces/{ws}/series"),
+    ("GET", "/api/v1/workspaces/{ws}/series/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/series/{id}"),
+    ("POST", "/api/v1/workspaces/{ws}/series/{id}/stop"),
+    ("POST", "/api/v1/workspaces/{ws}/posts/import"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -61,7 +70,7 @@ type Scoped = Vec<(
 )>;
 
 fn scoped_api(feed: &str) -> Scoped {
-    vec![
+    let mut all = vec![
         (
             "GET",
             "/api/v1/workspaces/{ws}/channels",
@@ -224,7 +233,9 @@ fn scoped_api(feed: &str) -> Scoped {
             None,
             StatusCode::OK,
         ),
-    ]
+    ];
+    all.extend(crate::access_schedule::api());
+    all
 }
 
 /// The workspace-scoped UI routes with what they need and a form body.
@@ -377,6 +388,7 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
     channels
         .into_iter()
         .chain(rest.into_iter().map(|(m, p, a, f)| (m, p, a, f.to_owned())))
+        .chain(crate::access_schedule::ui())
         .collect()
 }
 
@@ -468,6 +480,9 @@ struct World {
     b_channel: i64,
     /// A draft and a post in review in B.
     b_posts: (i64, i64),
+    /// A recurring post in each workspace.
+    a_series: i64,
+    b_series: i64,
 }
 
 async fn world() -> World {
@@ -487,6 +502,8 @@ async fn world() -> World {
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
     let b_posts = review_posts(&app, b, b_channel).await;
+    let a_series = crate::access_schedule::series(&app, a).await;
+    let b_series = crate::access_schedule::series(&app, b).await;
     World {
         b_posts,
         app,
@@ -497,6 +514,8 @@ async fn world() -> World {
         people,
         feed,
         b_channel,
+        a_series,
+        b_series,
     }
 }
 
@@ -556,6 +575,12 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
+/// The series of the workspace the path is filled for.
+fn with_series(path: String, w: &World, ws: i64) -> String {
+    let id = if ws == w.a { w.a_series } else { w.b_series };
+    path.replace("{series}", &id.to_string())
+}
+
 async fn snapshot(w: &World) -> (String, usize, usize) {
     let s = &w.app.db.store;
     let ws = s
@@ -578,6 +603,7 @@ async fn no_role_reaches_another_workspace() {
     for (role, token, _, email) in &w.people {
         for (method, path, _, body, _) in scoped_api(&w.feed.url) {
             let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
             let (s, v) = w.app.call(method, &p, Some(token), body).await;
             assert_eq!(
                 s,
@@ -588,6 +614,7 @@ async fn no_role_reaches_another_workspace() {
         let browser = Browser::signed_in(&w.app, email).await;
         for (method, path, _, form) in scoped_ui(&w.feed.url) {
             let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -656,6 +683,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .call(
                     method,
                     &fill(path, w.a, target, ch, posts),
+                    &with_series(fill(path, w.a, target, ch), &w, w.a),
                     Some(token),
                     body,
                 )
@@ -677,6 +705,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
             let posts = review_posts(&w.app, w.a, ch).await;
             let p = fill(path, w.a, target, ch, posts);
+            let p = with_series(fill(path, w.a, target, ch), &w, w.a);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -684,7 +713,9 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             };
             let allowed = role.can(action);
             let s = r.status();
-            if allowed && path.ends_with("/channels/email") {
+            let checks_input = path.ends_with("/channels/email")
+                || (method == "POST" && path.ends_with("/posts/import"));
+            if allowed && checks_input {
                 assert_eq!(
                     s,
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod access;
+mod access_schedule;
 mod api;
 mod approval;
 mod approval_client;
@@ -10,8 +11,10 @@ mod email;
 mod feeds;
 mod harness;
 mod i18n;
+mod import;
 mod mail;
 mod mastodon;
 mod posts;
 mod props;
+mod schedule;
 mod ui;
