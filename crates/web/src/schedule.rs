@@ -140,6 +140,19 @@ pub struct SeriesInput {
     pub rule: Recurrence,
 }
 
+/// A recurring post goes out without a review of each occurrence, so
+/// where approval is required of this person it is refused.
+async fn needs_no_review(
+    state: &AppState,
+    m: &dialoog_store::Membership,
+    errors: &mut Vec<FieldError>,
+) -> Result<()> {
+    if crate::approval::planned_state(state, m).await? == "in_review" {
+        errors.push(FieldError::new("repeat", "series_needs_approver"));
+    }
+    Ok(())
+}
+
 /// Starts a series: the text is checked against every channel's rules as
 /// in the composer; its first weeks of occurrences are made at once.
 pub async fn create_series(
@@ -160,6 +173,7 @@ pub async fn create_series(
         Ok(_) => vec![],
         Err(e) => e,
     };
+    needs_no_review(state, &m, &mut errors).await?;
     let tz = &m.workspace.timezone;
     if input
         .rule
@@ -237,7 +251,12 @@ pub async fn change_series_text(
     id: i64,
     text: &str,
 ) -> Result<u64> {
-    access(state, user, ws, Action::ComposePosts).await?;
+    let m = access(state, user, ws, Action::ComposePosts).await?;
+    let mut refused = vec![];
+    needs_no_review(state, &m, &mut refused).await?;
+    if !refused.is_empty() {
+        return Err(AppError::Invalid(refused));
+    }
     let series = state.store.series(ws, id).await?;
     let channels = state.store.channels(ws).await?;
     let now = now_ms();
