@@ -9,6 +9,7 @@
 mod audit;
 mod channels;
 mod error;
+mod media;
 mod models;
 mod notifications;
 mod posts;
@@ -20,6 +21,7 @@ pub mod testing;
 
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
+pub use media::{MediaInfo, PostExtras, PostImage};
 pub use models::*;
 pub use notifications::Notification;
 pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
