@@ -63,7 +63,7 @@ fn url_end(text: &str, start: usize) -> usize {
 
 /// Where the web link starting at byte `i` of `text` ends, if one starts
 /// there (`prev`: the character before it), found as Mastodon finds links.
-pub(crate) fn link_at(text: &str, i: usize, prev: Option<char>) -> Option<usize> {
+pub fn link_at(text: &str, i: usize, prev: Option<char>) -> Option<usize> {
     let rest = text.get(i..)?;
     let boundary = prev.is_none_or(|p| !is_word(p) && p != '/' && p != '@');
     if !boundary || !(rest.starts_with("https://") || rest.starts_with("http://")) {

@@ -173,6 +173,25 @@ mod tests {
         );
     }
 
+    #[derive(serde::Deserialize)]
+    struct Example {
+        text: String,
+        source: String,
+        campaign: String,
+        tagged: String,
+    }
+
+    /// The same examples test the composer's script (`count.js`).
+    #[test]
+    fn every_shared_example_is_tagged_as_written() {
+        let examples: Vec<Example> =
+            serde_json::from_str(include_str!("utm_examples.json")).unwrap();
+        assert!(examples.len() >= 5);
+        for e in &examples {
+            assert_eq!(tag_links(&e.text, &e.source, &e.campaign), e.tagged);
+        }
+    }
+
     #[test]
     fn what_is_there_already_is_kept() {
         assert_eq!(

@@ -10,6 +10,7 @@ pub mod channels;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod posts;
 pub mod security;

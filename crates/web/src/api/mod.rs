@@ -5,6 +5,7 @@
 
 mod dto;
 mod handlers;
+mod media;
 mod posts;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -25,6 +26,7 @@ use crate::security::token_hash;
 use crate::service::now_ms;
 
 pub use dto::*;
+pub use media::{MediaDto, image_response, read_limited};
 pub use posts::{PostCreate, PostDto, TargetCreate, TargetDto};
 
 tokio::task_local! {
@@ -204,6 +206,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             posts::delete_post
         ))
         .routes(routes!(posts::settle_target))
+        .routes(routes!(media::upload_media))
+        .routes(routes!(media::get_media))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -9,9 +9,11 @@
 mod account;
 mod auth;
 mod channels;
+mod compose;
 pub mod forms;
 mod page;
 mod posts;
+mod upload;
 mod workspace;
 
 use axum::Router;
@@ -281,6 +283,16 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+async fn count_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/count.js"),
+    )
+}
+
 async fn not_found(ctx: Ctx) -> UiError {
     UiError(AppError::NotFound, ctx.t)
 }
@@ -339,6 +351,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/w/{ws}/channels"),
     ("GET", "/w/{ws}/posts"),
     ("POST", "/w/{ws}/posts"),
+    ("GET", "/w/{ws}/media/{id}"),
     ("POST", "/w/{ws}/channels"),
     ("POST", "/w/{ws}/channels/{channel}/sync"),
     ("POST", "/w/{ws}/channels/{channel}/remove"),
@@ -404,7 +417,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/w/{ws}/audit", get(workspace::audit))
         .route("/w/{ws}/channels", get(channels::page).post(channels::add))
-        .route("/w/{ws}/posts", get(posts::page).post(posts::create))
+        .route(
+            "/w/{ws}/posts",
+            get(posts::page)
+                .post(posts::create)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::UPLOAD_FORM_LIMIT,
+                )),
+        )
+        .route("/w/{ws}/media/{id}", get(posts::image))
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
@@ -416,6 +437,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(channels::mastodon_callback),
         )
         .route("/static/app.css", get(stylesheet))
+        .route("/static/count.js", get(count_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
 }

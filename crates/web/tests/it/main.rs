@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod channels;
+mod composer;
 mod email;
 mod feeds;
 mod harness;
