@@ -213,9 +213,48 @@ function wire(doc) {
       }
     }
   };
+  // Tabs: one per chosen channel, each showing that channel's panel
+  // (without script every chosen channel's panel shows, one below another).
+  const group = form.querySelector('.per-channel');
+  let current = null;
+  const list = doc.createElement('div');
+  list.setAttribute('role', 'tablist');
+  list.className = 'tabs';
+  if (group && panels.length > 0) group.insertBefore(list, panels[0]);
+  const tabs = () => {
+    const chosen = panels.filter((p) => !p.hidden);
+    if (!chosen.some((p) => p.dataset.channel === current)) {
+      current = chosen.length ? chosen[0].dataset.channel : null;
+    }
+    list.replaceChildren();
+    for (const p of panels) {
+      p.setAttribute('role', 'tabpanel');
+      p.id = p.id || `panel-${p.dataset.channel}`;
+      if (p.hidden) continue;
+      const b = doc.createElement('button');
+      b.type = 'button';
+      b.setAttribute('role', 'tab');
+      b.setAttribute('aria-controls', p.id);
+      const on = p.dataset.channel === current;
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+      b.tabIndex = on ? 0 : -1;
+      b.textContent = p.querySelector('label').textContent;
+      b.addEventListener('click', () => { current = p.dataset.channel; refresh(); });
+      list.appendChild(b);
+      p.classList.toggle('tab-hidden', !on);
+    }
+  };
+  list.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const all = Array.from(list.querySelectorAll('[role="tab"]'));
+    const at = all.findIndex((b) => b.getAttribute('aria-selected') === 'true');
+    const next = all[(at + (e.key === 'ArrowRight' ? 1 : all.length - 1)) % all.length];
+    if (next) { next.click(); const again = list.querySelector('[aria-selected="true"]'); if (again) again.focus(); }
+  });
+  const refresh = () => { update(); tabs(); };
   form.addEventListener('input', update);
-  form.addEventListener('change', update);
-  update();
+  form.addEventListener('change', refresh);
+  refresh();
 }
 
 if (typeof document !== 'undefined') wire(document);
