@@ -33,6 +33,7 @@ struct PostView {
     text: String,
     when: String,
     targets: Vec<TargetView>,
+    images: Vec<ImageView>,
 }
 
 /// A channel that can be chosen, with its own text and how its network
@@ -182,13 +183,21 @@ async fn render(
         .filter(|(_, (_, alt))| alt.trim().is_empty())
         .map(|(n, _)| t.fmt("posts.alt_missing", &[("n", &(n + 1).to_string())]))
         .collect();
-    let posts = s
-        .store
-        .recent_posts(ws, None, 50)
-        .await
-        .map_err(err)?
+    let recent = s.store.recent_posts(ws, None, 50).await.map_err(err)?;
+    let ids: Vec<i64> = recent.iter().map(|(p, _)| p.id).collect();
+    let post_images = s.store.post_images(&ids).await.map_err(err)?;
+    let posts = recent
         .into_iter()
         .map(|(p, targets)| PostView {
+            images: post_images
+                .iter()
+                .filter(|i| i.post_id == p.id)
+                .map(|i| ImageView {
+                    id: i.media_id,
+                    alt: i.alt.clone(),
+                    url: format!("/w/{ws}/media/{}", i.media_id),
+                })
+                .collect(),
             text: p.text.chars().take(500).collect(),
             when: p
                 .scheduled_at

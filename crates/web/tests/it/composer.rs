@@ -526,6 +526,15 @@ async fn composer_page(app: App, peer: MastodonPeer) {
     assert_eq!(list[0]["media"][0]["alt"], "Een mand brood");
     assert_eq!(list[0]["media"][1]["alt"], "Een broodje");
     assert_eq!(list[0]["targets"][0]["text"], own);
+    // The list shows the post's images with their descriptions.
+    let html = browser.get(&app, "/w/1/posts").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "<img src=\"/w/1/media/{}\" alt=\"Een broodje\" class=\"thumb\" data-media",
+            ids[1]
+        )),
+        "{html}"
+    );
 }
 
 #[tokio::test]
