@@ -10,7 +10,7 @@
 //! (and only within the time the network remembers it); elsewhere the
 //! target becomes `unconfirmed` and a person is asked to look.
 
-use dialoog_networks::{Connector, ConnectorError, Outgoing};
+use dialoog_networks::{Connector, ConnectorError, Image, Outgoing};
 use dialoog_store::{Claim, Outcome, Store};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -156,11 +156,20 @@ async fn publish(
     let outcome = match prepare(store, cipher, config, claim, clock.now()).await? {
         Err(early) => early,
         Ok(connector) => {
+            // The images with their alt text, read from the database so
+            // that any process can send them.
+            let images = store
+                .post_image_bytes(t.post_id)
+                .await?
+                .into_iter()
+                .map(|(mime, bytes, alt)| Image { bytes, mime, alt })
+                .collect();
             if !store.mark_sending(t.id, t.attempts, clock.now()).await? {
                 return Ok(None);
             }
             let post = Outgoing {
                 text: claim.text.clone(),
+                images,
                 idempotency_key: t.idempotency_key.clone(),
                 created_at: Some(claim.first_due),
                 ..Outgoing::default()

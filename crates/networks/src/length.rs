@@ -61,6 +61,18 @@ fn url_end(text: &str, start: usize) -> usize {
     start + end
 }
 
+/// Where the web link starting at byte `i` of `text` ends, if one starts
+/// there (`prev`: the character before it), found as Mastodon finds links.
+pub fn link_at(text: &str, i: usize, prev: Option<char>) -> Option<usize> {
+    let rest = text.get(i..)?;
+    let boundary = prev.is_none_or(|p| !is_word(p) && p != '/' && p != '@');
+    if !boundary || !(rest.starts_with("https://") || rest.starts_with("http://")) {
+        return None;
+    }
+    let end = url_end(text, i);
+    (end > i + rest.find("//").unwrap_or(0) + 2).then_some(end)
+}
+
 fn mastodon(text: &str) -> usize {
     let mut countable = String::with_capacity(text.len());
     let mut i = 0;
@@ -68,11 +80,7 @@ fn mastodon(text: &str) -> usize {
     while i < text.len() {
         let rest = &text[i..];
         let boundary = prev.is_none_or(|p| !is_word(p) && p != '/' && p != '@');
-        if boundary
-            && (rest.starts_with("https://") || rest.starts_with("http://"))
-            && url_end(text, i) > i + rest.find("//").unwrap_or(0) + 2
-        {
-            let end = url_end(text, i);
+        if let Some(end) = link_at(text, i, prev) {
             countable.push_str(&"x".repeat(MASTODON_URL_LENGTH));
             prev = text[..end].chars().next_back();
             i = end;

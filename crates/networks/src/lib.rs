@@ -17,6 +17,7 @@ pub mod length;
 pub mod mastodon;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod utm;
 pub mod wordpress;
 
 pub use any::AnyConnector;

@@ -29,6 +29,8 @@ pub struct Post {
     pub updated_at: i64,
     /// The recurring series it is an occurrence of, if any.
     pub series_id: Option<i64>,
+    /// The campaign its links are tagged with (empty: none).
+    pub campaign: String,
 }
 
 /// One channel a post goes out to, and how far it got.
@@ -164,7 +166,7 @@ pub enum Outcome {
 }
 
 pub(crate) const POST_COLS: &str =
-    "id, workspace_id, author_id, text, scheduled_at, created_at, updated_at, series_id";
+    "id, workspace_id, author_id, text, scheduled_at, created_at, updated_at, series_id, campaign";
 const TARGET_COLS: &str = "id, post_id, channel_id, network, channel_name, text, state, due_at, \
     lease_until, attempts, sending_since, idempotency_key, remote_id, remote_url, error_code, error, \
     published_at, updated_at";
@@ -176,10 +178,24 @@ pub(crate) const EDITABLE: &str = "('draft', 'in_review', 'approved', 'scheduled
 impl Store {
     /// Stores a post with its targets, in one transaction.
     pub async fn create_post(&self, new: &NewPost, now: i64) -> Result<(Post, Vec<Target>)> {
+        self.create_post_with(new, &crate::PostExtras::default(), now)
+            .await
+    }
+
+    /// Stores a post with its targets, its campaign and its images (each
+    /// of the workspace's media, with alt text), in one transaction.
+    pub async fn create_post_with(
+        &self,
+        new: &NewPost,
+        extras: &crate::PostExtras,
+        now: i64,
+    ) -> Result<(Post, Vec<Target>)> {
         let post_sql = format!(
-            "INSERT INTO posts (workspace_id, author_id, text, scheduled_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {POST_COLS}"
+            "INSERT INTO posts (workspace_id, author_id, text, scheduled_at, created_at, updated_at, campaign) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING {POST_COLS}"
         );
+        let media_sql = "INSERT INTO post_media (post_id, position, media_id, alt) \
+             SELECT $1, $2, id, $3 FROM media WHERE id = $4 AND workspace_id = $5";
         let target_sql = format!(
             "INSERT INTO post_targets (post_id, channel_id, network, channel_name, text, state, due_at, \
              idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {TARGET_COLS}"
@@ -188,7 +204,16 @@ impl Store {
             let mut tx = p.begin().await?;
             let post: Post = sqlx::query_as(&post_sql)
                 .bind(new.workspace_id).bind(new.author_id).bind(&new.text).bind(new.scheduled_at).bind(now)
+                .bind(&extras.campaign)
                 .fetch_one(&mut *tx).await?;
+            for (position, (media_id, alt)) in (0_i64..).zip(&extras.media) {
+                let n = sqlx::query(media_sql)
+                    .bind(post.id).bind(position).bind(alt).bind(media_id).bind(new.workspace_id)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
             let mut targets = Vec::with_capacity(new.targets.len());
             for t in &new.targets {
                 let target: Target = sqlx::query_as(&target_sql)

@@ -310,8 +310,10 @@ pub async fn import(state: &AppState, user: &User, ws: i64, bytes: &[u8]) -> Res
             text: text.to_owned(),
             targets: targets.iter().map(|id| (*id, None)).collect(),
             when: When::At(at.unwrap_or(now)),
+            media: vec![],
+            campaign: String::new(),
         };
-        match crate::posts::check(state, &channels, &compose, now) {
+        match crate::posts::check(state, &channels, &compose, &[], now) {
             Ok(checked) => {
                 if let Some(at) = at {
                     posts.push(NewPost {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod i18n;
 pub mod import;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod posts;
 pub mod schedule;

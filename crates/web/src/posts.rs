@@ -4,7 +4,7 @@
 
 use dialoog_domain::{Action, FieldError};
 use dialoog_networks::length;
-use dialoog_store::{Channel, NewPost, NewTarget, Post, StoreError, Target, User};
+use dialoog_store::{Channel, NewPost, NewTarget, Post, PostExtras, StoreError, Target, User};
 use serde_json::json;
 
 use crate::AppState;
@@ -42,6 +42,36 @@ pub struct Compose {
     pub targets: Vec<(i64, Option<String>)>,
     /// When.
     pub when: When,
+    /// Images: a media id of the workspace and its alt text, in order.
+    pub media: Vec<(i64, String)>,
+    /// The campaign its links are tagged with (empty: no tagging).
+    pub campaign: String,
+}
+
+/// The longest campaign name.
+pub const MAX_CAMPAIGN: usize = 100;
+
+/// What deserves a second look but does not stop a post: an image without
+/// alt text (people who cannot see it learn nothing of it).
+#[must_use]
+pub fn warnings(c: &Compose) -> Vec<FieldError> {
+    c.media
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, alt))| alt.trim().is_empty())
+        .map(|(i, _)| FieldError::new("media", "alt_missing").with("n", (i + 1).to_string()))
+        .collect()
+}
+
+/// The text a channel on `network` gets: its own or the shared one, with
+/// the campaign's tags on its links.
+#[must_use]
+pub fn channel_text(shared: &str, own: Option<&str>, network: &str, campaign: &str) -> String {
+    let body = own
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(shared.trim());
+    dialoog_networks::utm::tag_links(body, network, campaign)
 }
 
 fn random_key() -> Result<String> {
@@ -67,7 +97,16 @@ pub async fn create(
         c.when = When::At(crate::schedule::next_free_slot(state, ws, tz, &ids, now).await?);
     }
     let c = &c;
-    let targets = with_keys(check(state, &channels, c, now).map_err(AppError::Invalid)?)?;
+    let (sizes, mut errors) = media_sizes(state, ws, c).await?;
+    let targets = match check(state, &channels, c, &sizes, now) {
+        Ok(targets) if errors.is_empty() => with_keys(targets)?,
+        Ok(_) => return Err(AppError::Invalid(errors)),
+        Err(more) => {
+            errors.extend(more);
+            errors.dedup();
+            return Err(AppError::Invalid(errors));
+        }
+    };
     let text = c.text.trim();
     let draft = matches!(c.when, When::Draft(_));
     let planned = crate::approval::planned_state(state, &m).await?;
@@ -76,9 +115,17 @@ pub async fn create(
         When::At(at) => (planned, Some(at.max(now))),
         When::Draft(at) => ("draft", at),
     };
+    let extras = PostExtras {
+        campaign: c.campaign.trim().to_owned(),
+        media: c
+            .media
+            .iter()
+            .map(|(id, alt)| (*id, alt.trim().to_owned()))
+            .collect(),
+    };
     let made = state
         .store
-        .create_post(
+        .create_post_with(
             &NewPost {
                 workspace_id: ws,
                 author_id: Some(user.id),
@@ -87,6 +134,7 @@ pub async fn create(
                 state: state_name.to_owned(),
                 targets,
             },
+            &extras,
             now,
         )
         .await?;
@@ -95,20 +143,59 @@ pub async fn create(
         Some(ws),
         Some(user.id),
         "post.created",
-        json!({"post": made.0.id, "state": state_name, "channels": made.1.len()}),
+        json!({"post": made.0.id, "state": state_name, "channels": made.1.len(), "images": c.media.len()}),
     )
     .await;
     crate::approval::after_create(state, user, &made.0, &made.1).await;
     Ok(made)
 }
 
+/// The sizes of a post's images, in order, and the problems with them
+/// (too many, alt text too long, not this workspace's).
+async fn media_sizes(
+    state: &AppState,
+    ws: i64,
+    c: &Compose,
+) -> Result<(Vec<usize>, Vec<FieldError>)> {
+    let mut errors = vec![];
+    if c.media.len() > crate::media::MAX_IMAGES {
+        errors.push(
+            FieldError::new("media", "too_many_images")
+                .with("max", crate::media::MAX_IMAGES.to_string()),
+        );
+    }
+    if c.media
+        .iter()
+        .any(|(_, alt)| alt.chars().count() > crate::media::MAX_ALT)
+    {
+        errors.push(
+            FieldError::new("media", "alt_too_long").with("max", crate::media::MAX_ALT.to_string()),
+        );
+    }
+    let ids: Vec<i64> = c.media.iter().map(|(id, _)| *id).collect();
+    let infos = state.store.media_infos(ws, &ids).await?;
+    let mut sizes = vec![];
+    for id in &ids {
+        match infos.iter().find(|m| m.id == *id) {
+            Some(m) => sizes.push(usize::try_from(m.size).unwrap_or(usize::MAX)),
+            None => {
+                errors.push(FieldError::new("media", "media_unknown").with("id", id.to_string()))
+            }
+        }
+    }
+    Ok((sizes, errors))
+}
+
 /// Checks a composed post against every channel's rules (length as each
-/// network counts it, channels known and able to publish, a time not in
-/// the past) and gives the targets to store, or every problem found.
+/// network counts it after the campaign's tags, the number and size of
+/// images, channels known and able to publish, a time not in the past)
+/// and gives the targets to store, or every problem found. `sizes` are
+/// the post's image sizes.
 pub(crate) fn check(
     state: &AppState,
     channels: &[Channel],
     c: &Compose,
+    sizes: &[usize],
     now: i64,
 ) -> std::result::Result<Vec<NewTarget>, Vec<FieldError>> {
     let mut errors = vec![];
@@ -128,6 +215,10 @@ pub(crate) fn check(
     {
         errors.push(FieldError::new("scheduled_at", "time_in_past"));
     }
+    let campaign = c.campaign.trim();
+    if campaign.chars().count() > MAX_CAMPAIGN {
+        errors.push(FieldError::new("campaign", "campaign_too_long"));
+    }
     let mut targets = vec![];
     let mut seen = std::collections::HashSet::new();
     for (id, own) in &c.targets {
@@ -139,14 +230,34 @@ pub(crate) fn check(
             continue;
         }
         let own = own.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let body = own.unwrap_or(text);
+        let body = channel_text(text, own, &ch.network, campaign);
         let rules = dialoog_engine::channel_rules(&state.cipher, ch);
         match rules {
             Some(r) if r.can_publish => {
                 if body.is_empty() && !draft {
                     errors.push(FieldError::new("text", "required"));
                 }
-                if let Some((n, max)) = length::over_limit(body, &r) {
+                if c.media.len() > r.max_images {
+                    errors.push(
+                        FieldError::new("media", "too_many_images_for_channel")
+                            .with("channel", ch.name.clone())
+                            .with("max", r.max_images.to_string()),
+                    );
+                }
+                if let Some(big) = sizes
+                    .iter()
+                    .copied()
+                    .filter(|n| *n > r.max_image_bytes)
+                    .max()
+                {
+                    errors.push(
+                        FieldError::new("media", "image_too_large_for_channel")
+                            .with("channel", ch.name.clone())
+                            .with("size", crate::media::megabytes(big))
+                            .with("max", crate::media::megabytes(r.max_image_bytes)),
+                    );
+                }
+                if let Some((n, max)) = length::over_limit(&body, &r) {
                     errors.push(
                         FieldError::new("targets", "too_long_for_channel")
                             .with("channel", ch.name.clone())
@@ -164,7 +275,9 @@ pub(crate) fn check(
             channel_id: ch.id,
             network: ch.network.clone(),
             channel_name: ch.name.clone(),
-            text: own.map(str::to_owned),
+            // What this channel sends, where it is not the shared text
+            // (its own text, or the shared one with tagged links).
+            text: (own.is_some() || body != text).then_some(body),
             // Given by `with_keys` once the post is accepted.
             idempotency_key: String::new(),
         });

@@ -168,8 +168,10 @@ pub async fn create_series(
         text: input.text.clone(),
         targets: input.channels.iter().map(|id| (*id, None)).collect(),
         when: When::Now,
+        media: vec![],
+        campaign: String::new(),
     };
-    let mut errors = match crate::posts::check(state, &channels, &compose, now) {
+    let mut errors = match crate::posts::check(state, &channels, &compose, &[], now) {
         Ok(_) => vec![],
         Err(e) => e,
     };
@@ -270,8 +272,10 @@ pub async fn change_series_text(
             .map(|c| (c, None))
             .collect(),
         when: When::Now,
+        media: vec![],
+        campaign: String::new(),
     };
-    if let Err(errors) = crate::posts::check(state, &channels, &compose, now) {
+    if let Err(errors) = crate::posts::check(state, &channels, &compose, &[], now) {
         // A series whose channels were all removed may still change text.
         let errors: Vec<FieldError> = errors
             .into_iter()

@@ -6,6 +6,7 @@
 mod approval;
 mod dto;
 mod handlers;
+mod media;
 mod posts;
 mod schedule;
 
@@ -27,6 +28,7 @@ use crate::security::token_hash;
 use crate::service::now_ms;
 
 pub use dto::*;
+pub use media::{MediaDto, image_response, read_limited};
 pub use posts::{PostCreate, PostDto, TargetCreate, TargetDto};
 pub(crate) use schedule::example_response;
 
@@ -221,6 +223,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(schedule::get_series, schedule::change_series))
         .routes(routes!(schedule::stop_series))
         .routes(routes!(schedule::import_posts))
+        .routes(routes!(media::upload_media))
+        .routes(routes!(media::get_media))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -45,6 +45,53 @@ pub struct PostCreate {
     /// in all of them (instead of `scheduled_at`).
     #[serde(default)]
     pub queue: bool,
+    /// Images uploaded through `POST /api/v1/workspaces/{ws}/media`, in
+    /// order, each with its alt text (an image without one is accepted and
+    /// named in `warnings`).
+    #[serde(default)]
+    pub media: Vec<MediaRef>,
+    /// A campaign: every web link in each channel's text gets
+    /// `utm_source=<network>`, `utm_medium=social` and
+    /// `utm_campaign=<campaign>` (parameters a link has already are kept).
+    #[serde(default)]
+    pub campaign: Option<String>,
+}
+
+/// An image of a post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRef {
+    /// The uploaded image.
+    pub id: i64,
+    /// What it shows, for people who cannot see it.
+    #[serde(default)]
+    pub alt: String,
+}
+
+/// An image of a post, as stored.
+#[derive(Serialize, ToSchema)]
+pub struct PostMediaDto {
+    /// The image.
+    pub id: i64,
+    /// Its alt text.
+    pub alt: String,
+    /// Its media type.
+    pub mime: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Where Dialoog serves it.
+    pub url: String,
+}
+
+/// Something that deserves a second look but did not stop the post.
+#[derive(Serialize, ToSchema)]
+pub struct Warning {
+    /// The field.
+    pub field: String,
+    /// A stable code: `alt_missing`.
+    pub code: String,
+    /// In the caller's language.
+    pub message: String,
 }
 
 /// How one channel's publish went.
@@ -117,6 +164,14 @@ pub struct PostDto {
     pub targets: Vec<TargetDto>,
     /// The recurring series it is an occurrence of, if any.
     pub series_id: Option<i64>,
+    /// The campaign its links are tagged with, if any.
+    pub campaign: Option<String>,
+    /// Its images, in order.
+    pub media: Vec<PostMediaDto>,
+    /// On a new post only: what deserves a second look (an image without
+    /// alt text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 impl From<&(Post, Vec<Target>)> for PostDto {
@@ -129,8 +184,44 @@ impl From<&(Post, Vec<Target>)> for PostDto {
             created_at: rfc3339(p.created_at),
             targets: t.iter().map(TargetDto::from).collect(),
             series_id: p.series_id,
+            campaign: (!p.campaign.is_empty()).then(|| p.campaign.clone()),
+            media: vec![],
+            warnings: vec![],
         }
     }
+}
+
+/// Posts as the API shows them, with their images.
+async fn dtos(s: &AppState, posts: &[(Post, Vec<Target>)]) -> ApiResult<Vec<PostDto>> {
+    let ids: Vec<i64> = posts.iter().map(|(p, _)| p.id).collect();
+    let images = s.store.post_images(&ids).await?;
+    Ok(posts
+        .iter()
+        .map(|post| {
+            let mut d = PostDto::from(post);
+            d.media = images
+                .iter()
+                .filter(|i| i.post_id == post.0.id)
+                .map(|i| PostMediaDto {
+                    id: i.media_id,
+                    alt: i.alt.clone(),
+                    mime: i.mime.clone(),
+                    size: i.size,
+                    url: format!(
+                        "/api/v1/workspaces/{}/media/{}",
+                        post.0.workspace_id, i.media_id
+                    ),
+                })
+                .collect();
+            d
+        })
+        .collect())
+}
+
+/// One post as the API shows it.
+async fn dto(s: &AppState, post: (Post, Vec<Target>)) -> ApiResult<PostDto> {
+    let mut all = dtos(s, std::slice::from_ref(&post)).await?;
+    all.pop().ok_or(ApiError(crate::error::AppError::NotFound))
 }
 
 /// Which posts to list.
@@ -169,7 +260,7 @@ pub async fn list_posts(
         }
         _ => s.store.recent_posts(ws, None, 100).await?,
     };
-    Ok(Json(posts.iter().map(PostDto::from).collect()))
+    Ok(Json(dtos(&s, &posts).await?))
 }
 
 /// Composes a post: checked against every channel's rules (length as the
@@ -193,22 +284,29 @@ pub async fn create_post(
         (false, Some(at)) => When::At(at),
         (false, None) => When::Now,
     };
-    let made = crate::posts::create(
-        &s,
-        &u,
-        ws,
-        &Compose {
-            text: r.text,
-            targets: r
-                .targets
-                .into_iter()
-                .map(|t| (t.channel_id, t.text))
-                .collect(),
-            when,
-        },
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json((&made).into())))
+    let compose = Compose {
+        text: r.text,
+        targets: r
+            .targets
+            .into_iter()
+            .map(|t| (t.channel_id, t.text))
+            .collect(),
+        when,
+        media: r.media.into_iter().map(|m| (m.id, m.alt)).collect(),
+        campaign: r.campaign.unwrap_or_default(),
+    };
+    let made = crate::posts::create(&s, &u, ws, &compose).await?;
+    let mut out = dto(&s, made).await?;
+    let t = super::current_tr();
+    out.warnings = crate::posts::warnings(&compose)
+        .iter()
+        .map(|w| Warning {
+            field: w.field.to_owned(),
+            code: w.code.to_owned(),
+            message: crate::error::field_message(t, w),
+        })
+        .collect();
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 /// One post and how each channel's publish went.
@@ -220,7 +318,7 @@ pub async fn get_post(
     Path((ws, id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<PostDto>> {
     service::access(&s, &u, ws, Action::ViewPosts).await?;
-    Ok(Json((&s.store.post(ws, id).await?).into()))
+    Ok(Json(dto(&s, s.store.post(ws, id).await?).await?))
 }
 
 /// Deletes a post (refused while a channel is publishing it).
@@ -254,7 +352,7 @@ pub async fn change_post(
 ) -> ApiResult<Json<PostDto>> {
     let at = time::parse_rfc3339(&r.scheduled_at, "scheduled_at")?;
     crate::posts::reschedule(&s, &u, ws, id, at).await?;
-    Ok(Json((&s.store.post(ws, id).await?).into()))
+    Ok(Json(dto(&s, s.store.post(ws, id).await?).await?))
 }
 
 /// `POST /api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle`.
@@ -284,5 +382,5 @@ pub async fn settle_target(
         return Err(crate::error::AppError::NotFound.into());
     }
     crate::posts::settle(&s, &u, ws, target, r.found).await?;
-    Ok(Json((&s.store.post(ws, id).await?).into()))
+    Ok(Json(dto(&s, s.store.post(ws, id).await?).await?))
 }

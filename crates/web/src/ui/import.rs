@@ -91,8 +91,13 @@ pub async fn submit(
     w.require(Action::ComposePosts)?;
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
-    let file = form.get("file").filter(|f| !f.is_empty());
-    let pasted = form.get("csv").unwrap_or_default();
+    let file = match form.files.iter().find(|(n, _)| n == "file") {
+        Some((_, Ok(bytes))) => Some(bytes.as_slice()),
+        Some((_, Err(e))) => return Err(UiError(AppError::Invalid(vec![e.clone()]), t)),
+        None => None,
+    };
+    let pasted = form.get("csv");
+    let pasted = pasted.as_bytes();
     let bytes = file.unwrap_or(pasted);
     // Pasted text is shown again; a file is not (it may not even be text).
     let csv = if file.is_none() {

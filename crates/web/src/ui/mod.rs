@@ -11,6 +11,7 @@ mod approval;
 mod auth;
 mod channels;
 mod compose_repeat;
+mod compose;
 pub mod forms;
 mod import;
 mod page;
@@ -296,6 +297,16 @@ async fn copy_script() -> impl IntoResponse {
     )
 }
 
+async fn count_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/count.js"),
+    )
+}
+
 async fn not_found(ctx: Ctx) -> UiError {
     UiError(AppError::NotFound, ctx.t)
 }
@@ -354,6 +365,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/w/{ws}/channels"),
     ("GET", "/w/{ws}/posts"),
     ("POST", "/w/{ws}/posts"),
+    ("GET", "/w/{ws}/media/{id}"),
     ("POST", "/w/{ws}/channels"),
     ("POST", "/w/{ws}/channels/{channel}/sync"),
     ("POST", "/w/{ws}/channels/{channel}/remove"),
@@ -436,7 +448,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/w/{ws}/audit", get(workspace::audit))
         .route("/w/{ws}/channels", get(channels::page).post(channels::add))
-        .route("/w/{ws}/posts", get(posts::page).post(posts::create))
         .route("/w/{ws}/queue", get(schedule::queue_page))
         .route("/w/{ws}/queue/{channel}", post(schedule::queue_save))
         .route("/w/{ws}/series", get(schedule::series_page))
@@ -444,9 +455,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/series/{id}/stop", post(schedule::series_stop))
         .route(
             "/w/{ws}/posts/import",
-            get(import::page).post(import::submit),
+            get(import::page)
+                .post(import::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::UPLOAD_FORM_LIMIT,
+                )),
         )
         .route("/w/{ws}/posts/import/example.csv", get(import::example))
+        .route(
+            "/w/{ws}/posts",
+            get(posts::page)
+                .post(posts::create)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::UPLOAD_FORM_LIMIT,
+                )),
+        )
+        .route("/w/{ws}/media/{id}", get(posts::image))
         .route("/w/{ws}/channels/{channel}/sync", post(channels::sync))
         .route("/w/{ws}/channels/{channel}/remove", post(channels::remove))
         .route("/w/{ws}/channels/mastodon", post(channels::mastodon_start))
@@ -471,6 +495,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/review/{token}/comment", post(approval::public_comment))
         .route("/static/app.css", get(stylesheet))
         .route("/static/copy.js", get(copy_script))
+        .route("/static/count.js", get(count_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
 }

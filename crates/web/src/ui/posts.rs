@@ -3,12 +3,14 @@
 //! publish went, with the reason when it did not.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use dialoog_domain::{Action, time};
 
 use super::approval::{ReviewView, review_view};
-use super::forms::{FieldErrs, UiForm};
+use super::compose;
+use super::forms::FieldErrs;
+use super::upload::UiUpload;
 use super::{Page, UiError, WsCtx, html, see_other};
 use crate::AppState;
 use crate::error::AppError;
@@ -35,14 +37,39 @@ struct PostView {
     series: Option<i64>,
     when: String,
     targets: Vec<TargetView>,
+    images: Vec<ImageView>,
 }
 
-/// A channel that can be chosen.
+/// A channel that can be chosen, with its own text and how its network
+/// counts (for `count.js` and the preview).
 struct ChannelChoice {
     id: i64,
     name: String,
     network: String,
     checked: bool,
+    own: String,
+    counting: &'static str,
+    max: String,
+    max_images: usize,
+}
+
+/// An image of the post being composed (uploaded already).
+struct ImageView {
+    id: i64,
+    alt: String,
+    url: String,
+}
+
+/// How one channel will show the post.
+struct PreviewView {
+    channel: String,
+    network: String,
+    segments: Vec<compose::Seg>,
+    count: usize,
+    max: String,
+    over: bool,
+    images: Vec<ImageView>,
+    too_many_images: bool,
 }
 
 #[derive(Template)]
@@ -68,6 +95,11 @@ struct PostsView {
     time: String,
     when: String,
     timezone: String,
+    campaign: String,
+    images: Vec<ImageView>,
+    new_slots: Vec<usize>,
+    previews: Vec<PreviewView>,
+    alt_missing: Vec<String>,
     repeat: super::compose_repeat::RepeatTyped,
 }
 
@@ -76,9 +108,14 @@ struct PostsView {
 struct Typed {
     text: String,
     channels: Vec<i64>,
+    own: Vec<(i64, String)>,
     date: String,
     time: String,
     when: String,
+    campaign: String,
+    /// Uploaded images with their alt text.
+    media: Vec<(i64, String)>,
+    preview: bool,
     repeat: super::compose_repeat::RepeatTyped,
 }
 
@@ -92,6 +129,9 @@ pub(super) async fn render_with(
 ) -> Result<Response, UiError> {
     render(s, w, errors, None, Typed::default(), false, link).await
 }
+
+/// Room for new images in the form.
+const SLOTS: usize = 4;
 
 async fn render(
     s: &AppState,
@@ -107,19 +147,68 @@ async fn render(
     let tz = w.m.workspace.timezone.clone();
     let page = w.page.at(&format!("/w/{ws}/posts"));
     let err = |e: dialoog_store::StoreError| UiError(e.into(), t);
-    let channels = s
-        .store
-        .channels(ws)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .filter(|c| dialoog_engine::channel_rules(&s.cipher, c).is_some_and(|r| r.can_publish))
-        .map(|c| ChannelChoice {
-            checked: typed.channels.contains(&c.id),
+    let images: Vec<ImageView> = typed
+        .media
+        .iter()
+        .map(|(id, alt)| ImageView {
+            id: *id,
+            alt: alt.clone(),
+            url: format!("/w/{ws}/media/{id}"),
+        })
+        .collect();
+    let mut previews = vec![];
+    let mut channels = vec![];
+    for c in s.store.channels(ws).await.map_err(err)? {
+        let Some(r) = dialoog_engine::channel_rules(&s.cipher, &c).filter(|r| r.can_publish) else {
+            continue;
+        };
+        let own = typed
+            .own
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        let checked = typed.channels.contains(&c.id);
+        let max = r.max_length.map(|m| m.to_string()).unwrap_or_default();
+        if typed.preview && checked {
+            let body =
+                crate::posts::channel_text(&typed.text, Some(&own), &c.network, &typed.campaign);
+            let (count, limit) = compose::counted(&body, &r);
+            previews.push(PreviewView {
+                channel: c.name.clone(),
+                network: c.network.clone(),
+                segments: compose::segments(&body, &c.network),
+                count,
+                max: max.clone(),
+                over: limit.is_some_and(|m| count > m),
+                images: images
+                    .iter()
+                    .map(|i| ImageView {
+                        id: i.id,
+                        alt: i.alt.clone(),
+                        url: i.url.clone(),
+                    })
+                    .collect(),
+                too_many_images: images.len() > r.max_images,
+            });
+        }
+        channels.push(ChannelChoice {
+            checked,
             id: c.id,
             name: c.name,
             network: c.network,
-        })
+            own,
+            counting: compose::counting_name(r.counting),
+            max,
+            max_images: r.max_images,
+        });
+    }
+    let alt_missing = typed
+        .media
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, alt))| alt.trim().is_empty())
+        .map(|(n, _)| t.fmt("posts.alt_missing", &[("n", &(n + 1).to_string())]))
         .collect();
     let waiting = s.store.posts_in_review(ws, 200).await.map_err(err)?;
     let in_review = waiting.len();
@@ -131,6 +220,7 @@ async fn render(
     let ids: Vec<i64> = list.iter().map(|(p, _)| p.id).collect();
     let reviews = s.store.reviews_of(&ids).await.map_err(err)?;
     let comments = s.store.comments_of(&ids).await.map_err(err)?;
+    let post_images = s.store.post_images(&ids).await.map_err(err)?;
     let posts = list
         .into_iter()
         .map(|(p, targets)| PostView {
@@ -149,8 +239,17 @@ async fn render(
                 }
                 r
             },
-            text: p.text.chars().take(500).collect(),
             series: p.series_id,
+            images: post_images
+                .iter()
+                .filter(|i| i.post_id == p.id)
+                .map(|i| ImageView {
+                    id: i.media_id,
+                    alt: i.alt.clone(),
+                    url: format!("/w/{ws}/media/{}", i.media_id),
+                })
+                .collect(),
+            text: p.text.chars().take(500).collect(),
             when: p
                 .scheduled_at
                 .map_or_else(|| t.s("posts.no_time").to_owned(), |at| page.when(&at, &tz)),
@@ -203,6 +302,11 @@ async fn render(
             typed.when
         },
         timezone: tz,
+        campaign: typed.campaign,
+        new_slots: (1..=SLOTS.saturating_sub(images.len()).max(1)).collect(),
+        images,
+        previews,
+        alt_missing,
         repeat: typed.repeat,
     };
     Ok((status, html(&v, t)).into_response())
@@ -238,32 +342,68 @@ pub async fn page(
 }
 
 /// Composing a post: the same checks as the API, in the user's language.
-pub async fn create(
-    State(s): State<AppState>,
-    w: WsCtx,
-    UiForm(f): UiForm<Vec<(String, String)>>,
-) -> Result<Response, UiError> {
+/// New images are checked and stored first (so they survive a preview or
+/// a refused post); "Preview" shows each channel's version instead of
+/// saving.
+pub async fn create(State(s): State<AppState>, w: WsCtx, f: UiUpload) -> Result<Response, UiError> {
     w.require(Action::ComposePosts)?;
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
-    let get = |k: &str| {
-        f.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let typed = Typed {
-        text: get("text"),
+    let field_id =
+        |n: &str, prefix: &str| n.strip_prefix(prefix).and_then(|v| v.parse::<i64>().ok());
+    let mut typed = Typed {
+        text: f.get("text"),
         channels: f
+            .fields
             .iter()
             .filter(|(n, _)| n == "channel")
             .filter_map(|(_, v)| v.parse().ok())
             .collect(),
-        date: get("date"),
-        time: get("time"),
-        when: get("when"),
-        repeat: super::compose_repeat::RepeatTyped::from_form(&f),
+        own: f
+            .fields
+            .iter()
+            .filter_map(|(n, v)| Some((field_id(n, "text_")?, v.clone())))
+            .collect(),
+        date: f.get("date"),
+        time: f.get("time"),
+        when: f.get("when"),
+        campaign: f.get("campaign"),
+        media: f
+            .fields
+            .iter()
+            .filter(|(n, _)| n == "media")
+            .filter_map(|(_, v)| v.parse::<i64>().ok())
+            .map(|id| (id, f.get(&format!("alt_{id}"))))
+            .collect(),
+        preview: f.get("action") == "preview",
+        repeat: super::compose_repeat::RepeatTyped::from_form(&f.fields),
     };
+    let mut upload_errors = vec![];
+    for (name, file) in &f.files {
+        let Some(slot) = name.strip_prefix("file_") else {
+            continue;
+        };
+        let uploaded = match file {
+            Ok(bytes) => crate::media::upload(&s, &w.me.user, ws, bytes).await,
+            Err(e) => Err(e.clone().into()),
+        };
+        match uploaded {
+            Ok(m) => {
+                if !typed.media.iter().any(|(id, _)| *id == m.id) {
+                    typed.media.push((m.id, f.get(&format!("alt_new_{slot}"))));
+                }
+            }
+            Err(AppError::Invalid(errs)) => upload_errors.extend(errs),
+            Err(e) => return Err(UiError(e, t)),
+        }
+    }
+    if !upload_errors.is_empty() {
+        let errors = FieldErrs::from_error(AppError::Invalid(upload_errors), t)?;
+        return render(&s, w, errors, None, typed, false, None).await;
+    }
+    if typed.preview {
+        return render(&s, w, FieldErrs::default(), None, typed, false, None).await;
+    }
     if typed.when == "repeat" {
         let result =
             super::compose_repeat::start(&s, &w, &typed.text, &typed.channels, &typed.repeat).await;
@@ -272,7 +412,7 @@ pub async fn create(
             Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
             Err(e) => {
                 let errors = FieldErrs::from_error(e, t)?;
-                render(&s, w, errors, None, typed).await
+                render(&s, w, errors, None, typed, false, None).await
             }
         };
     }
@@ -284,25 +424,58 @@ pub async fn create(
         "queue" => Ok(When::Queue),
         _ => Ok(When::Now),
     };
-    let result = match when {
-        Ok(when) => {
-            let c = Compose {
-                text: typed.text.clone(),
-                targets: typed.channels.iter().map(|id| (*id, None)).collect(),
-                when,
-            };
-            crate::posts::create(&s, &w.me.user, ws, &c)
-                .await
-                .map(|_| ())
-        }
-        Err(e) => Err(e.into()),
+    let c = when.map(|when| Compose {
+        text: typed.text.clone(),
+        targets: typed
+            .channels
+            .iter()
+            .map(|id| {
+                let own = typed
+                    .own
+                    .iter()
+                    .find(|(o, _)| o == id)
+                    .map(|(_, t)| t.clone());
+                (*id, own)
+            })
+            .collect(),
+        when,
+        media: typed.media.clone(),
+        campaign: typed.campaign.clone(),
+    });
+    let result = match &c {
+        Ok(c) => crate::posts::create(&s, &w.me.user, ws, c)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.clone().into()),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/w/{ws}/posts?done=post_saved"))),
+        Ok(()) => {
+            let done = match &c {
+                Ok(c) if !crate::posts::warnings(c).is_empty() => "post_saved_alt_missing",
+                _ => "post_saved",
+            };
+            Ok(see_other(&format!("/w/{ws}/posts?done={done}")))
+        }
         Err(e @ (AppError::Forbidden | AppError::NotFound)) => Err(UiError(e, t)),
         Err(e) => {
             let errors = FieldErrs::from_error(e, t)?;
             render(&s, w, errors, None, typed, false, None).await
         }
     }
+}
+
+/// An uploaded image, to the workspace's members.
+pub async fn image(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Path((_, id)): Path<(i64, i64)>,
+) -> Result<Response, UiError> {
+    w.require(Action::ViewPosts)?;
+    let t = w.me.ctx.t;
+    let (m, bytes) = s
+        .store
+        .media_bytes(w.m.workspace.id, id)
+        .await
+        .map_err(|e| UiError(e.into(), t))?;
+    Ok(crate::api::image_response(&m, bytes))
 }

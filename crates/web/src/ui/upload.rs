@@ -1,164 +1,106 @@
-//! Reading a form that may carry a file: `multipart/form-data` (a file
-//! upload) or an ordinary urlencoded form, CSRF-checked exactly like
-//! [`super::forms::UiForm`] (the `_csrf` field against the cookie).
-//!
-//! The multipart reader is small and bounded on purpose: at most
-//! [`MAX_PARTS`] parts, the whole body at most [`MAX_BODY`] bytes; it
-//! keeps each part's name and bytes and nothing else.
+//! Forms that carry files (`multipart/form-data`): read with a bound per
+//! file, then CSRF-checked exactly like [`super::forms::UiForm`] before
+//! the handler sees (or stores) anything. A form sent without files
+//! (`application/x-www-form-urlencoded`) is read as an ordinary form.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 
+use super::forms::UiForm;
 use super::{Ctx, UiError};
 use crate::error::AppError;
+use crate::media::{MAX_IMAGE_BYTES, too_large};
 
-/// The largest body read (a 2 MB file and the form around it).
-pub const MAX_BODY: usize = crate::import::MAX_BYTES + 64 * 1024;
-/// The most parts one form may have.
-pub const MAX_PARTS: usize = 16;
+/// The largest form with files: four images at the largest size and the
+/// rest of the form.
+pub const UPLOAD_FORM_LIMIT: usize = 4 * MAX_IMAGE_BYTES + (1 << 20);
 
-/// A CSRF-checked form whose fields are bytes (a file stays as sent).
+/// A CSRF-checked form: its text fields in order, and its non-empty files
+/// by field name.
 pub struct UiUpload {
-    fields: Vec<(String, Vec<u8>)>,
+    /// The text fields.
+    pub fields: Vec<(String, String)>,
+    /// The files that were chosen: field name and bytes, or the error for
+    /// a file larger than any image may be.
+    pub files: Vec<(String, Result<Vec<u8>, dialoog_domain::FieldError>)>,
 }
 
 impl UiUpload {
-    /// The first field called `name`.
-    pub fn get(&self, name: &str) -> Option<&[u8]> {
+    /// The first value of field `name`, or "".
+    pub fn get(&self, name: &str) -> String {
         self.fields
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// The `boundary` of a `multipart/form-data` content type.
-fn boundary(content_type: &str) -> Option<String> {
-    let (kind, params) = content_type.split_once(';')?;
-    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    params.split(';').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_owned())
-            .filter(|b| !b.is_empty() && b.len() <= 200)
-    })
-}
-
-/// The parts of a multipart body: (name, content). `None` when it is not
-/// well formed.
-pub fn parts(body: &[u8], boundary: &str) -> Option<Vec<(String, Vec<u8>)>> {
-    let delim = format!("--{boundary}").into_bytes();
-    let next_delim = format!("\r\n--{boundary}").into_bytes();
-    let mut at = find(body, &delim, 0)? + delim.len();
-    let mut out = vec![];
-    loop {
-        if body.get(at..at + 2) == Some(b"--") {
-            return Some(out);
-        }
-        if body.get(at..at + 2) != Some(b"\r\n") || out.len() >= MAX_PARTS {
-            return None;
-        }
-        at += 2;
-        let head_end = find(body, b"\r\n\r\n", at)?;
-        let head = std::str::from_utf8(&body[at..head_end]).ok()?;
-        let name = head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            if !k.trim().eq_ignore_ascii_case("content-disposition") {
-                return None;
-            }
-            v.split(';').find_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                (k.trim() == "name").then(|| v.trim().trim_matches('"').to_owned())
-            })
-        })?;
-        let start = head_end + 4;
-        let end = find(body, &next_delim, start)?;
-        out.push((name, body[start..end].to_vec()));
-        at = end + next_delim.len();
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 }
 
 impl<S: Send + Sync> FromRequest<S> for UiUpload {
     type Rejection = UiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, UiError> {
-        let (mut parts_, body) = req.into_parts();
-        let ctx =
-            <Ctx as axum::extract::FromRequestParts<S>>::from_request_parts(&mut parts_, state)
-                .await?;
-        let t = ctx.t;
-        let content_type = parts_
-            .headers
+        let multipart = req
+            .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| UiError(AppError::PayloadTooLarge, t))?;
-        let fields = match boundary(&content_type) {
-            Some(b) => parts(&bytes, &b)
-                .ok_or_else(|| UiError(AppError::Malformed("multipart".into()), t))?,
-            None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .map_err(|e| UiError(AppError::Malformed(e.to_string()), t))?
-                .into_iter()
-                .map(|(k, v)| (k, v.into_bytes()))
-                .collect(),
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let UiForm(fields) = UiForm::<Vec<(String, String)>>::from_request(req, state).await?;
+            return Ok(UiUpload {
+                fields,
+                files: vec![],
+            });
+        }
+        let (mut parts, body) = req.into_parts();
+        let ctx =
+            <Ctx as axum::extract::FromRequestParts<S>>::from_request_parts(&mut parts, state)
+                .await?;
+        let t = ctx.t;
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                UiError(AppError::PayloadTooLarge, t)
+            } else {
+                UiError(AppError::Malformed(e.body_text()), t)
+            }
         };
-        let form = UiUpload { fields };
-        let given = form.get("_csrf").unwrap_or_default();
-        if given.is_empty() || given != ctx.csrf.as_bytes() {
+        let mut form = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| UiError(AppError::Malformed(e.body_text()), t))?;
+        let mut out = UiUpload {
+            fields: vec![],
+            files: vec![],
+        };
+        while let Some(mut field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let mut bytes = Vec::new();
+                let mut over = false;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if over {
+                        continue;
+                    }
+                    if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+                        over = true;
+                        bytes = Vec::new();
+                    } else {
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
+                if over {
+                    out.files
+                        .push((name, Err(too_large(None, MAX_IMAGE_BYTES))));
+                } else if !bytes.is_empty() {
+                    out.files.push((name, Ok(bytes)));
+                }
+            } else {
+                let value = field.text().await.map_err(bad)?;
+                out.fields.push((name, value));
+            }
+        }
+        let csrf = out.get("_csrf");
+        if csrf.is_empty() || csrf != ctx.csrf {
             return Err(UiError(AppError::Csrf, t));
         }
-        Ok(form)
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_parts_of_a_browser_upload() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nabc\r\n\
---XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n\
-datum;tijd\r\n1;2\r\n\r\n--XyZ--\r\n";
-        let b = boundary("multipart/form-data; boundary=XyZ").unwrap();
-        let p = parts(body, &b).unwrap();
-        assert_eq!(p[0], ("_csrf".to_owned(), b"abc".to_vec()));
-        assert_eq!(p[1].0, "file");
-        assert_eq!(p[1].1, b"datum;tijd\r\n1;2\r\n");
-    }
-
-    #[test]
-    fn refuses_what_is_not_well_formed() {
-        assert_eq!(boundary("application/x-www-form-urlencoded"), None);
-        assert_eq!(boundary("multipart/form-data"), None);
-        assert!(parts(b"--X\r\nno header end", "X").is_none());
-        assert!(parts(b"nothing", "X").is_none());
-        assert!(
-            parts(
-                b"--X\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
-                "X"
-            )
-            .is_none()
-        );
-        let many = "--X\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
-            .repeat(MAX_PARTS + 1)
-            + "--X--";
-        assert!(parts(many.as_bytes(), "X").is_none());
+        Ok(out)
     }
 }

@@ -56,6 +56,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/workspaces/{ws}/series/{id}"),
     ("POST", "/api/v1/workspaces/{ws}/series/{id}/stop"),
     ("POST", "/api/v1/workspaces/{ws}/posts/import"),
+    ("POST", "/api/v1/workspaces/{ws}/media"),
+    ("GET", "/api/v1/workspaces/{ws}/media/{id}"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -119,6 +121,16 @@ fn scoped_api(feed: &str) -> Scoped {
             Action::ComposePosts,
             Some(json!({"text": "Een idee voor later", "draft": true})),
             StatusCode::CREATED,
+        ),
+        (
+            // Reaches the upload's checks (an empty body is no image);
+            // reading images is in composer.rs, with images of both
+            // workspaces.
+            "POST",
+            "/api/v1/workspaces/{ws}/media",
+            Action::ComposePosts,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "GET",

@@ -7,6 +7,7 @@ mod api;
 mod approval;
 mod approval_client;
 mod channels;
+mod composer;
 mod email;
 mod feeds;
 mod harness;
