@@ -12,6 +12,7 @@
 
 use crate::doc::{Doc, Token, TokenKind};
 use crate::lang::Lang;
+use crate::review::{self, Mark};
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
@@ -162,9 +163,6 @@ const INTENSIFIERS: &[(&str, f32)] = &[
 const COMPOUND_PREFIXES: &[&str] = &[
     "super", "kei", "mega", "hyper", "ultra", "reuze", "bere", "loei", "oer", "top",
 ];
-const CONTRAST: &[&str] = &[
-    "maar", "echter", "but", "however", "though", "toch", "alleen",
-];
 /// English words that mean something else in Dutch: never looked up in the
 /// English lexicon for a Dutch text.
 const FALSE_FRIENDS: &[&str] = &[
@@ -286,7 +284,7 @@ fn never_again(tokens: &[Token], i: usize) -> bool {
     (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
 }
 
-fn is_negator(t: &Token) -> bool {
+pub(crate) fn is_negator(t: &Token) -> bool {
     t.kind == TokenKind::Word
         && (NEGATORS.contains(&t.folded.as_str()) || t.folded.ends_with("n't"))
 }
@@ -297,13 +295,26 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let n = tokens.len();
     let mut values: Vec<f32> = vec![0.0; n];
     let mut has_value = vec![false; n];
+    let marks = review::mark(tokens);
+    let fixed = |j: usize| matches!(marks.get(j), Some(Mark::Final(_)));
     for (i, t) in tokens.iter().enumerate() {
+        let set = match marks[i] {
+            Mark::Skip => continue,
+            Mark::Final(v) => {
+                values[i] = v;
+                has_value[i] = true;
+                continue;
+            }
+            Mark::Set(v) => Some(v),
+            Mark::None => None,
+        };
         if never_again(tokens, i) {
             values[i] = -0.6;
             has_value[i] = true;
             continue;
         }
         let v = match t.kind {
+            TokenKind::Word if set.is_some() => set.unwrap_or(0.0),
             TokenKind::Word => {
                 if is_negator(t) || INTENSIFIERS.iter().any(|(w, _)| *w == t.folded) {
                     continue;
@@ -346,7 +357,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     // "bevalt me niet") negates what came before it.
     let negatable = |t: &Token| matches!(t.kind, TokenKind::Word | TokenKind::Hashtag);
     for (i, t) in tokens.iter().enumerate() {
-        if !is_negator(t) || never_again(tokens, i) {
+        if !is_negator(t) || never_again(tokens, i) || marks[i] == Mark::Skip {
             continue;
         }
         // "nog nooit zo'n lekkere taart": a superlative, not a negation.
@@ -370,7 +381,9 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 break;
             }
             if has_value[j] && negatable(&tokens[j]) {
-                values[j] *= -0.7;
+                if !fixed(j) {
+                    values[j] *= -0.7;
+                }
                 forward = true;
                 break;
             }
@@ -378,13 +391,17 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 break;
             }
         }
-        if !forward {
+        // Only Dutch negates what came before ("werkt niet"); English
+        // "annoying that you can't reach anyone" does not.
+        if !forward && matches!(t.folded.as_str(), "niet" | "nooit" | "niks" | "niets") {
             for j in (i.saturating_sub(3)..i).rev() {
                 if tokens[j].clause_end {
                     break;
                 }
                 if has_value[j] && negatable(&tokens[j]) {
-                    values[j] *= -0.7;
+                    if !fixed(j) {
+                        values[j] *= -0.7;
+                    }
                     break;
                 }
             }
@@ -398,24 +415,14 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             && values[i] > 0.0
             && values[i + 1] < 0.0
             && !tokens[i].clause_end
+            && !fixed(i)
+            && !fixed(i + 1)
         {
             values[i + 1] *= 1.3;
             values[i] = 0.0;
         }
     }
-    // Contrast: the clause after "maar"/"but" weighs more than the one before
-    // ("nothing but …" is no contrast).
-    let contrast = tokens.iter().enumerate().position(|(i, t)| {
-        t.kind == TokenKind::Word
-            && CONTRAST.contains(&t.folded.as_str())
-            && t.folded != "toch"
-            && !(i > 0 && tokens.get(i - 1).is_some_and(is_negator))
-    });
-    if let Some(c) = contrast {
-        for (j, v) in values.iter_mut().enumerate() {
-            *v *= if j < c { 0.5 } else { 1.5 };
-        }
-    }
+    crate::contrast::weigh(tokens, &mut values);
     let mut sum: f32 = values.iter().sum();
     // Irony markers flip the whole text: #not, /s, or a closing "Not." on its own.
     let closing_not = n >= 2
