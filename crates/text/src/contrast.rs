@@ -3,11 +3,13 @@
 //! "al was de bediening wat traag").
 
 use crate::doc::{Token, TokenKind};
+use crate::sentiment::Role;
 
-const CONTRAST: &[&str] = &["maar", "echter", "but", "however", "toch", "alleen"];
+/// Words that turn a sentence: what follows them counts more.
+pub(crate) const CONTRAST: &[&str] = &["maar", "echter", "but", "however", "toch", "alleen"];
 /// Words that open a concession: the clause they belong to counts less
 /// ("although the service was slow", "hoewel het wat duur was").
-const CONCESSIVE: &[&str] = &[
+pub(crate) const CONCESSIVE: &[&str] = &[
     "although",
     "though",
     "despite",
@@ -17,18 +19,14 @@ const CONCESSIVE: &[&str] = &[
     "ondanks",
     "weliswaar",
 ];
-fn is_contrast(tokens: &[Token], i: usize) -> bool {
-    let t = &tokens[i];
-    t.kind == TokenKind::Word
-        && CONTRAST.contains(&t.folded.as_str())
-        && t.folded != "toch"
-        && !(i > 0 && tokens.get(i - 1).is_some_and(crate::sentiment::is_negator))
+fn is_contrast(tokens: &[Token], roles: &[Role], i: usize) -> bool {
+    roles[i].contrast && tokens[i].folded != "toch" && !(i > 0 && roles[i - 1].negator)
 }
 
-fn is_concessive(tokens: &[Token], i: usize) -> bool {
+fn is_concessive(tokens: &[Token], roles: &[Role], i: usize) -> bool {
     let t = &tokens[i];
     t.kind == TokenKind::Word
-        && (CONCESSIVE.contains(&t.folded.as_str())
+        && (roles[i].concessive
             // Dutch "al was de bediening traag"
             || (t.folded == "al"
                 && tokens.get(i + 1).is_some_and(|n| {
@@ -43,7 +41,7 @@ fn is_concessive(tokens: &[Token], i: usize) -> bool {
 /// part before ("nothing but …" is no contrast); a sentence that opens with
 /// "But" outweighs the sentence before it. A concession ("although …",
 /// "hoewel …", a closing "… though") counts half.
-pub(crate) fn weigh(tokens: &[Token], values: &mut [f32]) {
+pub(crate) fn weigh(tokens: &[Token], roles: &[Role], values: &mut [f32]) {
     let n = tokens.len();
     let mut start = 0;
     let mut previous: Option<usize> = None;
@@ -51,7 +49,7 @@ pub(crate) fn weigh(tokens: &[Token], values: &mut [f32]) {
         if !(tokens[end].sentence_end || end + 1 == n) {
             continue;
         }
-        if let Some(c) = (start..=end).find(|&i| is_contrast(tokens, i)) {
+        if let Some(c) = (start..=end).find(|&i| is_contrast(tokens, roles, i)) {
             let from = if c == start {
                 previous.unwrap_or(start)
             } else {
@@ -65,7 +63,7 @@ pub(crate) fn weigh(tokens: &[Token], values: &mut [f32]) {
             }
         }
         for i in start..=end {
-            if !is_concessive(tokens, i) {
+            if !is_concessive(tokens, roles, i) {
                 continue;
             }
             if tokens[i].clause_end || i == end {

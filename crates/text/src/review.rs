@@ -74,6 +74,13 @@ const PATRONAGE: u16 = 1 << 6;
 const SENT_BACK: u16 = 1 << 7;
 const MODAL: u16 = 1 << 8;
 const NUMBER: u16 = 1 << 9;
+const PHRASE: u16 = 1 << 10;
+const SPECIAL: u16 = 1 << 11;
+/// Words with a rule of their own (see [`trigger`]).
+const SPECIALS: &[&str] = &[
+    "worth", "waard", "bother", "too", "te", "waiting", "wachten", "begin", "stay", "blijf",
+    "meer", "rip", "ripped",
+];
 
 /// Phrases starting with one word, longest first, with their values.
 type Phrases = FxHashMap<&'static str, Vec<(Vec<&'static str>, f32)>>;
@@ -110,6 +117,7 @@ static WORDS: LazyLock<Words> = LazyLock::new(|| {
             "phrase" => {
                 let words: Vec<&'static str> = text.split(' ').collect();
                 if let (Some(first), Some(v)) = (words.first(), value) {
+                    w.classes.entry(*first).or_insert((0, 0)).0 |= PHRASE;
                     w.phrases.entry(*first).or_default().push((words, v));
                 }
                 continue;
@@ -121,6 +129,9 @@ static WORDS: LazyLock<Words> = LazyLock::new(|| {
         if bit == NUMBER {
             e.1 = value.unwrap_or(0.0) as u32;
         }
+    }
+    for s in SPECIALS {
+        w.classes.entry(s).or_insert((0, 0)).0 |= SPECIAL;
     }
     for v in w.phrases.values_mut() {
         v.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
@@ -143,23 +154,20 @@ fn digits(t: &Token) -> Option<u32> {
     }
 }
 
-/// What a word sets off, if anything.
-fn trigger(t: &Token) -> Option<Trigger> {
-    if let Some(n) = digits(t) {
-        return Some(Trigger::Number(n));
+/// What a word with these classes sets off, if anything.
+fn trigger(w: &str, bits: u16, n: u32) -> Option<Trigger> {
+    let by_class = [
+        (NUMBER, Trigger::Number(n)),
+        (INTENT, Trigger::Intent),
+        (VERDICT, Trigger::Verdict),
+        (OWED, Trigger::Owed),
+        (HOPE, Trigger::Hope),
+    ];
+    if let Some((_, t)) = by_class.into_iter().find(|(b, _)| bits & b != 0) {
+        return Some(t);
     }
-    let w = t.folded.as_str();
-    if let Some((bits, n)) = WORDS.classes.get(w) {
-        let by_class = [
-            (NUMBER, Trigger::Number(*n)),
-            (INTENT, Trigger::Intent),
-            (VERDICT, Trigger::Verdict),
-            (OWED, Trigger::Owed),
-            (HOPE, Trigger::Hope),
-        ];
-        if let Some((_, t)) = by_class.into_iter().find(|(b, _)| bits & b != 0) {
-            return Some(t);
-        }
+    if bits & SPECIAL == 0 {
+        return None;
     }
     Some(match w {
         "worth" | "waard" => Trigger::Worth,
@@ -291,10 +299,23 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
             continue;
         }
         let t = &tokens[i];
-        if t.kind != TokenKind::Word || phrase(tokens, i, &mut marks) {
+        if t.kind != TokenKind::Word {
             continue;
         }
-        let Some(trigger) = trigger(t) else { continue };
+        // One look-up per word; most words have no rule.
+        let (bits, k) = match digits(t) {
+            Some(k) => (NUMBER, k),
+            None => match WORDS.classes.get(t.folded.as_str()) {
+                Some(c) => *c,
+                None => continue,
+            },
+        };
+        if bits & PHRASE != 0 && phrase(tokens, i, &mut marks) {
+            continue;
+        }
+        let Some(trigger) = trigger(&t.folded, bits, k) else {
+            continue;
+        };
         match trigger {
             Trigger::Number(k) => {
                 if let Some((v, span)) = rating(tokens, i, k) {

@@ -216,13 +216,9 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
     let en = || EN.get(word).copied();
     match lang {
         Some(Lang::En) => en(),
-        Some(Lang::Nl | Lang::Af) => nl().or_else(|| {
-            if FALSE_FRIENDS.contains(&word) {
-                None
-            } else {
-                en()
-            }
-        }),
+        Some(Lang::Nl | Lang::Af) => {
+            nl().or_else(|| en().filter(|_| !FALSE_FRIENDS.contains(&word)))
+        }
         _ => nl().or_else(en),
     }
 }
@@ -284,9 +280,44 @@ fn never_again(tokens: &[Token], i: usize) -> bool {
     (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
 }
 
-pub(crate) fn is_negator(t: &Token) -> bool {
-    t.kind == TokenKind::Word
-        && (NEGATORS.contains(&t.folded.as_str()) || t.folded.ends_with("n't"))
+/// What a word does to its neighbours, looked up once per token.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Role {
+    /// `niet`, `never`, `don't`.
+    pub negator: bool,
+    /// A multiplier for the next words (`heel`, `slightly`), or 0.
+    pub intensity: f32,
+    /// `maar`, `but`: the rest of the sentence counts more.
+    pub contrast: bool,
+    /// `although`, `hoewel`: its clause counts less.
+    pub concessive: bool,
+}
+
+static ROLES: LazyLock<FxHashMap<&'static str, Role>> = LazyLock::new(|| {
+    let mut m: FxHashMap<&'static str, Role> = FxHashMap::default();
+    for w in NEGATORS {
+        m.entry(w).or_default().negator = true;
+    }
+    for (w, f) in INTENSIFIERS {
+        m.entry(w).or_default().intensity = *f;
+    }
+    for w in crate::contrast::CONTRAST {
+        m.entry(w).or_default().contrast = true;
+    }
+    for w in crate::contrast::CONCESSIVE {
+        m.entry(w).or_default().concessive = true;
+    }
+    m
+});
+
+/// A token's role.
+pub(crate) fn role(t: &Token) -> Role {
+    if t.kind != TokenKind::Word {
+        return Role::default();
+    }
+    let mut r = ROLES.get(t.folded.as_str()).copied().unwrap_or_default();
+    r.negator |= t.folded.ends_with("n't");
+    r
 }
 
 /// Scores a document in the given language (`None`: both lexicons).
@@ -295,6 +326,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let n = tokens.len();
     let mut values: Vec<f32> = vec![0.0; n];
     let mut has_value = vec![false; n];
+    let roles: Vec<Role> = tokens.iter().map(role).collect();
     let marks = review::mark(tokens);
     let fixed = |j: usize| matches!(marks.get(j), Some(Mark::Final(_)));
     for (i, t) in tokens.iter().enumerate() {
@@ -316,7 +348,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         let v = match t.kind {
             TokenKind::Word if set.is_some() => set.unwrap_or(0.0),
             TokenKind::Word => {
-                if is_negator(t) || INTENSIFIERS.iter().any(|(w, _)| *w == t.folded) {
+                if roles[i].negator || roles[i].intensity != 0.0 {
                     continue;
                 }
                 match polarity(&t.lower, lang) {
@@ -345,8 +377,8 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             if m.clause_end {
                 break;
             }
-            if let Some((_, f)) = INTENSIFIERS.iter().find(|(w, _)| *w == m.folded) {
-                v *= *f;
+            if roles[j].intensity != 0.0 {
+                v *= roles[j].intensity;
             }
         }
         values[i] = v;
@@ -357,7 +389,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     // "bevalt me niet") negates what came before it.
     let negatable = |t: &Token| matches!(t.kind, TokenKind::Word | TokenKind::Hashtag);
     for (i, t) in tokens.iter().enumerate() {
-        if !is_negator(t) || never_again(tokens, i) || marks[i] == Mark::Skip {
+        if !roles[i].negator || never_again(tokens, i) || marks[i] == Mark::Skip {
             continue;
         }
         // "nog nooit zo'n lekkere taart": a superlative, not a negation.
@@ -422,7 +454,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             values[i] = 0.0;
         }
     }
-    crate::contrast::weigh(tokens, &mut values);
+    crate::contrast::weigh(tokens, &roles, &mut values);
     let mut sum: f32 = values.iter().sum();
     // Irony markers flip the whole text: #not, /s, or a closing "Not." on its own.
     let closing_not = n >= 2
