@@ -50,13 +50,40 @@ enum Trigger {
     Stay,
     Meer,
     Rip,
+    Separable,
+    Waste,
+    Imperative,
 }
 
 /// Words that carry a negation for these rules (wider than the scorer's:
 /// modal contractions included).
 const NEGATES: &[&str] = &[
-    "not", "no", "never", "nobody", "nothing", "none", "cannot", "dont", "cant", "wont", "wouldnt",
-    "didnt", "doesnt", "without", "niet", "geen", "nooit", "niets", "niks", "niemand", "zonder",
+    "barely",
+    "hardly",
+    "nauwelijks",
+    "amper",
+    "weinig",
+    "not",
+    "no",
+    "never",
+    "nobody",
+    "nothing",
+    "none",
+    "cannot",
+    "dont",
+    "cant",
+    "wont",
+    "wouldnt",
+    "didnt",
+    "doesnt",
+    "without",
+    "niet",
+    "geen",
+    "nooit",
+    "niets",
+    "niks",
+    "niemand",
+    "zonder",
 ];
 
 fn negates(t: &Token) -> bool {
@@ -76,10 +103,11 @@ const MODAL: u16 = 1 << 8;
 const NUMBER: u16 = 1 << 9;
 const PHRASE: u16 = 1 << 10;
 const SPECIAL: u16 = 1 << 11;
+const IMPERATIVE: u16 = 1 << 12;
 /// Words with a rule of their own (see [`trigger`]).
 const SPECIALS: &[&str] = &[
     "worth", "waard", "bother", "too", "te", "waiting", "wachten", "begin", "stay", "blijf",
-    "meer", "rip", "ripped",
+    "meer", "rip", "ripped", "tegen", "mee", "waste",
 ];
 
 /// Phrases starting with one word, longest first, with their values.
@@ -113,6 +141,7 @@ static WORDS: LazyLock<Words> = LazyLock::new(|| {
             "patronage" => PATRONAGE,
             "sent-back" => SENT_BACK,
             "modal" => MODAL,
+            "imperative" => IMPERATIVE,
             "number" => NUMBER,
             "phrase" => {
                 let words: Vec<&'static str> = text.split(' ').collect();
@@ -162,6 +191,7 @@ fn trigger(w: &str, bits: u16, n: u32) -> Option<Trigger> {
         (VERDICT, Trigger::Verdict),
         (OWED, Trigger::Owed),
         (HOPE, Trigger::Hope),
+        (IMPERATIVE, Trigger::Imperative),
     ];
     if let Some((_, t)) = by_class.into_iter().find(|(b, _)| bits & b != 0) {
         return Some(t);
@@ -178,6 +208,8 @@ fn trigger(w: &str, bits: u16, n: u32) -> Option<Trigger> {
         "stay" | "blijf" => Trigger::Stay,
         "meer" => Trigger::Meer,
         "rip" | "ripped" => Trigger::Rip,
+        "tegen" | "mee" => Trigger::Separable,
+        "waste" => Trigger::Waste,
         _ => return None,
     })
 }
@@ -453,6 +485,35 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
                     marks[i] = Mark::Final(-0.6);
                 }
             }
+            Trigger::Separable => {
+                // "valt erg tegen", "viel reuze mee"
+                if before(tokens, i, 4)
+                    .any(|j| matches!(word(tokens, j), "valt" | "viel" | "vallen" | "vielen"))
+                {
+                    marks[i] = Mark::Set(if t.folded == "tegen" { -0.5 } else { 0.4 });
+                }
+            }
+            Trigger::Waste => {
+                // "don't waste your money": still a waste
+                if let Some(j) = before(tokens, i, 2).find(|&j| negates(&tokens[j])) {
+                    marks[j] = Mark::Skip;
+                    marks[i] = Mark::Final(-0.6);
+                }
+            }
+            Trigger::Imperative => {
+                // "Do not use this company.", "Don't buy.", "Niet kopen!"
+                let opens = |j: usize| j == 0 || tokens[j - 1].clause_end;
+                let p = i.wrapping_sub(1);
+                let en = (matches!(word(tokens, p), "don't" | "dont") && opens(p))
+                    || (word(tokens, p) == "not"
+                        && word(tokens, p.wrapping_sub(1)) == "do"
+                        && opens(p - 1));
+                let nl = word(tokens, p) == "niet" && opens(p) && t.clause_end;
+                if en || nl {
+                    marks[p] = Mark::Skip;
+                    marks[i] = Mark::Final(-0.6);
+                }
+            }
             Trigger::Rip => {
                 if word(tokens, i + 1) == "off" {
                     marks[i] = Mark::Final(-0.7);
@@ -613,5 +674,9 @@ mod tests {
         assert_eq!(finals("Ik moest drie keer terugkomen"), vec![-0.3]);
         assert_eq!(finals("Zouden zo teruggaan"), vec![0.6]);
         assert_eq!(finals("They never let me down"), vec![-0.6]);
+        assert_eq!(finals("Kwaliteit valt erg tegen"), vec![-0.5]);
+        assert_eq!(finals("Don't waste your money"), vec![-0.6]);
+        assert_eq!(finals("Do not use this company."), vec![-0.6]);
+        assert_eq!(finals("Veel te dure koffie"), vec![-0.4]);
     }
 }

@@ -348,7 +348,10 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         let v = match t.kind {
             TokenKind::Word if set.is_some() => set.unwrap_or(0.0),
             TokenKind::Word => {
-                if roles[i].negator || roles[i].intensity != 0.0 {
+                // An intensifier that ends its clause speaks for itself:
+                // "nu zit mijn haar verschrikkelijk".
+                let modifies = !t.clause_end && i + 1 < n;
+                if roles[i].negator || (roles[i].intensity != 0.0 && modifies) {
                     continue;
                 }
                 match polarity(&t.lower, lang) {
