@@ -679,4 +679,23 @@ mod tests {
         assert_eq!(finals("Do not use this company."), vec![-0.6]);
         assert_eq!(finals("Veel te dure koffie"), vec![-0.4]);
     }
+
+    proptest::proptest! {
+        /// Any mix of the rules' trigger words, numbers and punctuation is
+        /// scored without a panic and stays within -1..1.
+        #[test]
+        fn rule_words_in_any_order(picks in proptest::collection::vec(0usize..40, 0..40)) {
+            const PARTS: [&str; 40] = [
+                "not", "niet", "te", "too", "1", "5", "/", "10", "out", "of", "van", "de",
+                "stars", "sterren", "back", "terug", "will", "won't", "recommend", "worth",
+                "waard", "waste", "do", "don't", "buy", "kopen", "wanted", "to", "love",
+                "still", "waiting", "meer", "valt", "tegen", "but", "maar", "although", ".",
+                ",", "!",
+            ];
+            let text: Vec<&str> = picks.iter().map(|&i| PARTS[i]).collect();
+            let doc = Doc::new(&text.join(" "));
+            let s = crate::sentiment::score(&doc, None);
+            proptest::prop_assert!((-1.0..=1.0).contains(&s.score));
+        }
+    }
 }
