@@ -35,6 +35,8 @@ pub struct Token {
     pub caps: bool,
     /// A clause ends right after this token (`.`, `,`, `!`, `?`, `;`, `:`).
     pub clause_end: bool,
+    /// A sentence ends right after this token (`.`, `!`, `?`, a line break).
+    pub sentence_end: bool,
 }
 
 /// A normalised, tokenised text.
@@ -93,7 +95,11 @@ fn lower(s: &str) -> String {
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
     let caps = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2
         && !raw.chars().any(char::is_lowercase);
-    let lower = lower(raw);
+    let mut lower = lower(raw);
+    // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
+    if kind == TokenKind::Word && lower.contains('\u{2019}') {
+        lower = lower.replace('\u{2019}', "'");
+    }
     let folded = if lower.is_ascii() {
         lower.clone()
     } else {
@@ -105,6 +111,7 @@ fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
         folded,
         caps,
         clause_end: false,
+        sentence_end: false,
     });
 }
 
@@ -254,6 +261,7 @@ impl Doc {
                 }
                 if let Some(t) = doc.tokens.last_mut() {
                     t.clause_end = true;
+                    t.sentence_end |= matches!(c, '.' | '!' | '?' | '\n');
                 }
             }
             i += clen;
@@ -326,6 +334,9 @@ mod tests {
         let d = Doc::new("Goed, maar duur!!!");
         assert!(d.tokens[0].clause_end && !d.tokens[1].clause_end && d.tokens[2].clause_end);
         assert_eq!(d.exclamations, 3);
+        let d = Doc::new("Goed, maar duur. Don\u{2019}t!");
+        assert!(!d.tokens[0].sentence_end && d.tokens[2].sentence_end);
+        assert_eq!(d.tokens[3].folded, "don't");
     }
 
     #[test]

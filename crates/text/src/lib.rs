@@ -6,10 +6,12 @@
 //! ([`query`]) all read that one `Doc`.
 
 pub mod analyze;
+mod contrast;
 pub mod doc;
 pub mod eval;
 pub mod lang;
 pub mod query;
+mod review;
 pub mod sentiment;
 
 pub use doc::{Doc, Token, TokenKind};

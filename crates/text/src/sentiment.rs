@@ -12,6 +12,7 @@
 
 use crate::doc::{Doc, Token, TokenKind};
 use crate::lang::Lang;
+use crate::review::{self, Mark};
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
@@ -162,9 +163,6 @@ const INTENSIFIERS: &[(&str, f32)] = &[
 const COMPOUND_PREFIXES: &[&str] = &[
     "super", "kei", "mega", "hyper", "ultra", "reuze", "bere", "loei", "oer", "top",
 ];
-const CONTRAST: &[&str] = &[
-    "maar", "echter", "but", "however", "though", "toch", "alleen",
-];
 /// English words that mean something else in Dutch: never looked up in the
 /// English lexicon for a Dutch text.
 const FALSE_FRIENDS: &[&str] = &[
@@ -218,13 +216,9 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
     let en = || EN.get(word).copied();
     match lang {
         Some(Lang::En) => en(),
-        Some(Lang::Nl | Lang::Af) => nl().or_else(|| {
-            if FALSE_FRIENDS.contains(&word) {
-                None
-            } else {
-                en()
-            }
-        }),
+        Some(Lang::Nl | Lang::Af) => {
+            nl().or_else(|| en().filter(|_| !FALSE_FRIENDS.contains(&word)))
+        }
         _ => nl().or_else(en),
     }
 }
@@ -286,9 +280,44 @@ fn never_again(tokens: &[Token], i: usize) -> bool {
     (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
 }
 
-fn is_negator(t: &Token) -> bool {
-    t.kind == TokenKind::Word
-        && (NEGATORS.contains(&t.folded.as_str()) || t.folded.ends_with("n't"))
+/// What a word does to its neighbours, looked up once per token.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Role {
+    /// `niet`, `never`, `don't`.
+    pub negator: bool,
+    /// A multiplier for the next words (`heel`, `slightly`), or 0.
+    pub intensity: f32,
+    /// `maar`, `but`: the rest of the sentence counts more.
+    pub contrast: bool,
+    /// `although`, `hoewel`: its clause counts less.
+    pub concessive: bool,
+}
+
+static ROLES: LazyLock<FxHashMap<&'static str, Role>> = LazyLock::new(|| {
+    let mut m: FxHashMap<&'static str, Role> = FxHashMap::default();
+    for w in NEGATORS {
+        m.entry(w).or_default().negator = true;
+    }
+    for (w, f) in INTENSIFIERS {
+        m.entry(w).or_default().intensity = *f;
+    }
+    for w in crate::contrast::CONTRAST {
+        m.entry(w).or_default().contrast = true;
+    }
+    for w in crate::contrast::CONCESSIVE {
+        m.entry(w).or_default().concessive = true;
+    }
+    m
+});
+
+/// A token's role.
+pub(crate) fn role(t: &Token) -> Role {
+    if t.kind != TokenKind::Word {
+        return Role::default();
+    }
+    let mut r = ROLES.get(t.folded.as_str()).copied().unwrap_or_default();
+    r.negator |= t.folded.ends_with("n't");
+    r
 }
 
 /// Scores a document in the given language (`None`: both lexicons).
@@ -297,15 +326,32 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let n = tokens.len();
     let mut values: Vec<f32> = vec![0.0; n];
     let mut has_value = vec![false; n];
+    let roles: Vec<Role> = tokens.iter().map(role).collect();
+    let marks = review::mark(tokens);
+    let fixed = |j: usize| matches!(marks.get(j), Some(Mark::Final(_)));
     for (i, t) in tokens.iter().enumerate() {
+        let set = match marks[i] {
+            Mark::Skip => continue,
+            Mark::Final(v) => {
+                values[i] = v;
+                has_value[i] = true;
+                continue;
+            }
+            Mark::Set(v) => Some(v),
+            Mark::None => None,
+        };
         if never_again(tokens, i) {
             values[i] = -0.6;
             has_value[i] = true;
             continue;
         }
         let v = match t.kind {
+            TokenKind::Word if set.is_some() => set.unwrap_or(0.0),
             TokenKind::Word => {
-                if is_negator(t) || INTENSIFIERS.iter().any(|(w, _)| *w == t.folded) {
+                // An intensifier that ends its clause speaks for itself:
+                // "nu zit mijn haar verschrikkelijk".
+                let modifies = !t.clause_end && i + 1 < n;
+                if roles[i].negator || (roles[i].intensity != 0.0 && modifies) {
                     continue;
                 }
                 match polarity(&t.lower, lang) {
@@ -334,8 +380,8 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             if m.clause_end {
                 break;
             }
-            if let Some((_, f)) = INTENSIFIERS.iter().find(|(w, _)| *w == m.folded) {
-                v *= *f;
+            if roles[j].intensity != 0.0 {
+                v *= roles[j].intensity;
             }
         }
         values[i] = v;
@@ -346,7 +392,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     // "bevalt me niet") negates what came before it.
     let negatable = |t: &Token| matches!(t.kind, TokenKind::Word | TokenKind::Hashtag);
     for (i, t) in tokens.iter().enumerate() {
-        if !is_negator(t) || never_again(tokens, i) {
+        if !roles[i].negator || never_again(tokens, i) || marks[i] == Mark::Skip {
             continue;
         }
         // "nog nooit zo'n lekkere taart": a superlative, not a negation.
@@ -370,7 +416,9 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 break;
             }
             if has_value[j] && negatable(&tokens[j]) {
-                values[j] *= -0.7;
+                if !fixed(j) {
+                    values[j] *= -0.7;
+                }
                 forward = true;
                 break;
             }
@@ -378,13 +426,17 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 break;
             }
         }
-        if !forward {
+        // Only Dutch negates what came before ("werkt niet"); English
+        // "annoying that you can't reach anyone" does not.
+        if !forward && matches!(t.folded.as_str(), "niet" | "nooit" | "niks" | "niets") {
             for j in (i.saturating_sub(3)..i).rev() {
                 if tokens[j].clause_end {
                     break;
                 }
                 if has_value[j] && negatable(&tokens[j]) {
-                    values[j] *= -0.7;
+                    if !fixed(j) {
+                        values[j] *= -0.7;
+                    }
                     break;
                 }
             }
@@ -398,24 +450,14 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             && values[i] > 0.0
             && values[i + 1] < 0.0
             && !tokens[i].clause_end
+            && !fixed(i)
+            && !fixed(i + 1)
         {
             values[i + 1] *= 1.3;
             values[i] = 0.0;
         }
     }
-    // Contrast: the clause after "maar"/"but" weighs more than the one before
-    // ("nothing but …" is no contrast).
-    let contrast = tokens.iter().enumerate().position(|(i, t)| {
-        t.kind == TokenKind::Word
-            && CONTRAST.contains(&t.folded.as_str())
-            && t.folded != "toch"
-            && !(i > 0 && tokens.get(i - 1).is_some_and(is_negator))
-    });
-    if let Some(c) = contrast {
-        for (j, v) in values.iter_mut().enumerate() {
-            *v *= if j < c { 0.5 } else { 1.5 };
-        }
-    }
+    crate::contrast::weigh(tokens, &roles, &mut values);
     let mut sum: f32 = values.iter().sum();
     // Irony markers flip the whole text: #not, /s, or a closing "Not." on its own.
     let closing_not = n >= 2
