@@ -7,6 +7,7 @@
 //! the only crate that writes SQL.
 
 mod audit;
+mod calendar;
 mod channels;
 mod error;
 mod models;
@@ -18,6 +19,7 @@ mod workspaces;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use calendar::{CALENDAR_SCAN, CalendarDay, CalendarFeed, GeneratedPost};
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use models::*;

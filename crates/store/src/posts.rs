@@ -241,7 +241,7 @@ impl Store {
         self.with_targets(posts).await
     }
 
-    async fn with_targets(&self, posts: Vec<Post>) -> Result<Vec<(Post, Vec<Target>)>> {
+    pub(crate) async fn with_targets(&self, posts: Vec<Post>) -> Result<Vec<(Post, Vec<Target>)>> {
         let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
         let mut targets = self.targets_of(&ids).await?;
         targets.sort_by_key(|t| (t.post_id, t.id));
@@ -268,7 +268,7 @@ impl Store {
 
     /// Rows of `select` (ending in the id column) whose id is one of `ids`,
     /// read in bounded lists bound one by one (both backends).
-    async fn rows_by_id<T>(&self, select: &str, ids: &[i64]) -> Result<Vec<T>>
+    pub(crate) async fn rows_by_id<T>(&self, select: &str, ids: &[i64]) -> Result<Vec<T>>
     where
         T: Send
             + Unpin

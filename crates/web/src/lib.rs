@@ -6,9 +6,11 @@
 //! cannot disagree.
 
 pub mod api;
+pub mod calendar;
 pub mod channels;
 pub mod error;
 pub mod i18n;
+pub mod ical;
 pub mod mail;
 pub mod metrics;
 pub mod posts;
@@ -111,6 +113,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ui::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(ui::feed_router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(

@@ -3,6 +3,7 @@
 //! Routes are registered through `utoipa-axum`, so a handler cannot be
 //! reachable without being in `/api/v1/openapi.json`.
 
+mod calendar;
 mod dto;
 mod handlers;
 mod posts;
@@ -204,6 +205,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             posts::delete_post
         ))
         .routes(routes!(posts::settle_target))
+        .routes(routes!(calendar::create_feed, calendar::delete_feed))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod calendar;
 mod channels;
 pub mod forms;
 mod page;
@@ -347,6 +348,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/wordpress"),
     ("POST", "/w/{ws}/channels/email"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
+    ("GET", "/w/{ws}/calendar"),
+    ("POST", "/w/{ws}/calendar/posts/{post}/move"),
+    ("POST", "/w/{ws}/calendar/feed"),
+    ("POST", "/w/{ws}/calendar/feed/remove"),
 ];
 
 /// The UI router.
@@ -415,9 +420,21 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/w/{ws}/channels/mastodon/callback",
             get(channels::mastodon_callback),
         )
+        .route("/w/{ws}/calendar", get(calendar::page))
+        .route(
+            "/w/{ws}/calendar/posts/{post}/move",
+            post(calendar::move_post),
+        )
+        .route("/w/{ws}/calendar/feed", post(calendar::feed_create))
+        .route("/w/{ws}/calendar/feed/remove", post(calendar::feed_remove))
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
+}
+
+/// The calendar feed (`/ical/{token}.ics`): no session, no cookies.
+pub fn feed_router() -> Router<AppState> {
+    Router::new().route("/ical/{token}", get(calendar::feed))
 }
 
 /// Status 303 to `to`, the answer to a successful form.
