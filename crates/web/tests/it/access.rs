@@ -38,6 +38,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle",
     ),
+    ("POST", "/api/v1/workspaces/{ws}/calendar/feed"),
+    ("DELETE", "/api/v1/workspaces/{ws}/calendar/feed"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -101,6 +103,20 @@ fn scoped_api(feed: &str) -> Scoped {
             Action::ComposePosts,
             Some(json!({"text": "Een idee voor later", "draft": true})),
             StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/calendar/feed",
+            Action::ComposePosts,
+            None,
+            StatusCode::CREATED,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/calendar/feed",
+            Action::ComposePosts,
+            None,
+            StatusCode::NO_CONTENT,
         ),
         (
             "GET",
@@ -264,6 +280,28 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ComposePosts,
             "text=Idee&when=draft",
         ),
+        ("GET", "/w/{ws}/calendar", Action::ViewPosts, ""),
+        (
+            "GET",
+            "/w/{ws}/calendar?week=2030-W05",
+            Action::ViewPosts,
+            "",
+        ),
+        ("GET", "/w/{ws}/calendar?view=list", Action::ViewPosts, ""),
+        (
+            // The post made in `world` (a draft with a time, in A).
+            "POST",
+            "/w/{ws}/calendar/posts/{post}/move",
+            Action::ComposePosts,
+            "date=2030-02-01&time=10%3A00&back=month%3D2030-02",
+        ),
+        ("POST", "/w/{ws}/calendar/feed", Action::ComposePosts, ""),
+        (
+            "POST",
+            "/w/{ws}/calendar/feed/remove",
+            Action::ComposePosts,
+            "",
+        ),
     ];
     channels
         .into_iter()
@@ -375,6 +413,16 @@ async fn world() -> World {
     let feed =
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
+    // A planned draft in A, the calendar's move form's subject (post 1).
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/api/v1/workspaces/{a}/posts"),
+            Some(&owner),
+            Some(json!({"text": "Kerstbrood", "draft": true, "scheduled_at": "2030-01-10T09:00:00Z"})),
+        )
+        .await;
+    assert_eq!((s, v["id"].as_i64()), (StatusCode::CREATED, Some(1)), "{v}");
     World {
         app,
         a,
@@ -405,6 +453,7 @@ fn fill(path: &str, ws: i64, user: i64, channel: i64) -> String {
     path.replace("{ws}", &ws.to_string())
         .replace("{user_id}", &user.to_string())
         .replace("{channel}", &channel.to_string())
+        .replace("{post}", "1")
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {

@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod calendar;
 mod channels;
 mod email;
 mod feeds;
