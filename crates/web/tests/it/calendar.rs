@@ -331,6 +331,11 @@ async fn story(app: App, peer: MastodonPeer) {
         "20271028T071500Z"
     );
     assert_eq!(event_field(&lines, &uid, "DURATION").unwrap(), "PT15M");
+    let nov_uid = format!("post-{november}@{host}");
+    assert_eq!(
+        event_field(&lines, &nov_uid, "DTSTART").unwrap(),
+        "20271031T233000Z"
+    );
     assert!(event_field(&lines, &uid, "DTSTAMP").unwrap().ends_with('Z'));
     assert_eq!(
         event_field(&lines, &uid, "SUMMARY").unwrap(),
