@@ -1,6 +1,7 @@
 //! `dialoog`: the one binary. See `dialoog --help`.
 
 mod bench;
+mod bench_calendar;
 mod bench_sync;
 mod keys;
 
@@ -101,8 +102,9 @@ enum Command {
     Analyze,
     /// Whole-pipeline benchmarks on generated data; ends with one JSON line.
     Bench {
-        /// What to measure: `text` (language, sentiment, matcher) or `sync`
-        /// (one channel sync from a loopback server of the network).
+        /// What to measure: `text` (language, sentiment, matcher), `sync`
+        /// (one channel sync from a loopback server of the network) or
+        /// `calendar` (the calendar's month query over generated posts).
         what: String,
         /// How many items (texts, posts).
         #[arg(long, default_value_t = 1_000_000)]
@@ -113,6 +115,10 @@ enum Command {
         /// For `sync`: the connector (`rss`, `mastodon`, `bluesky`, `wordpress`).
         #[arg(long, default_value = "rss")]
         connector: String,
+        /// For `calendar`: a PostgreSQL server (`postgres://…/postgres`) on
+        /// which a fresh database is made and dropped; without it, SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Administration.
     Admin {
@@ -262,11 +268,15 @@ async fn main() -> anyhow::Result<()> {
             items,
             queries,
             connector,
+            database_url,
         } => {
             let line = match what.as_str() {
                 "text" => bench::text(items, queries),
                 "sync" => bench_sync::run(&connector, items).await?,
-                other => anyhow::bail!("unknown benchmark {other:?}; available: text, sync"),
+                "calendar" => bench_calendar::run(items, database_url.as_deref()).await?,
+                other => {
+                    anyhow::bail!("unknown benchmark {other:?}; available: text, sync, calendar")
+                }
             };
             #[allow(clippy::print_stdout)]
             {

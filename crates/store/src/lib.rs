@@ -8,6 +8,7 @@
 
 mod approval;
 mod audit;
+mod calendar;
 mod channels;
 mod error;
 mod media;
@@ -22,6 +23,7 @@ mod workspaces;
 pub mod testing;
 
 pub use approval::{Actor, ApprovalLink, Comment, Review};
+pub use calendar::{CALENDAR_SCAN, CalendarDay, CalendarFeed, GeneratedPost};
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use media::{MediaInfo, PostExtras, PostImage};

@@ -11,6 +11,11 @@ pub mod channels;
 pub mod error;
 pub mod i18n;
 pub mod import;
+pub mod calendar;
+pub mod channels;
+pub mod error;
+pub mod i18n;
+pub mod ical;
 pub mod mail;
 pub mod media;
 pub mod metrics;
@@ -115,6 +120,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ui::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(ui::feed_router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(

@@ -4,6 +4,7 @@
 //! reachable without being in `/api/v1/openapi.json`.
 
 mod approval;
+mod calendar;
 mod dto;
 mod handlers;
 mod media;
@@ -225,6 +226,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(schedule::import_posts))
         .routes(routes!(media::upload_media))
         .routes(routes!(media::get_media))
+        .routes(routes!(calendar::create_feed, calendar::delete_feed))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

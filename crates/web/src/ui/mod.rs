@@ -9,6 +9,7 @@
 mod account;
 mod approval;
 mod auth;
+mod calendar;
 mod channels;
 mod compose_repeat;
 mod compose;
@@ -391,6 +392,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/w/{ws}/posts/import"),
     ("POST", "/w/{ws}/posts/import"),
     ("GET", "/w/{ws}/posts/import/example.csv"),
+    ("GET", "/w/{ws}/calendar"),
+    ("POST", "/w/{ws}/calendar/posts/{post}/move"),
+    ("POST", "/w/{ws}/calendar/feed"),
+    ("POST", "/w/{ws}/calendar/feed/remove"),
 ];
 
 /// The UI router.
@@ -493,11 +498,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/review/{token}", get(approval::public_page))
         .route("/review/{token}/approve", post(approval::public_approve))
         .route("/review/{token}/comment", post(approval::public_comment))
+        .route("/w/{ws}/calendar", get(calendar::page))
+        .route(
+            "/w/{ws}/calendar/posts/{post}/move",
+            post(calendar::move_post),
+        )
+        .route("/w/{ws}/calendar/feed", post(calendar::feed_create))
+        .route("/w/{ws}/calendar/feed/remove", post(calendar::feed_remove))
         .route("/static/app.css", get(stylesheet))
         .route("/static/copy.js", get(copy_script))
         .route("/static/count.js", get(count_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
+}
+
+/// The calendar feed (`/ical/{token}.ics`): no session, no cookies.
+pub fn feed_router() -> Router<AppState> {
+    Router::new().route("/ical/{token}", get(calendar::feed))
 }
 
 /// Status 303 to `to`, the answer to a successful form.

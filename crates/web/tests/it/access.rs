@@ -58,6 +58,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/posts/import"),
     ("POST", "/api/v1/workspaces/{ws}/media"),
     ("GET", "/api/v1/workspaces/{ws}/media/{id}"),
+    ("POST", "/api/v1/workspaces/{ws}/calendar/feed"),
+    ("DELETE", "/api/v1/workspaces/{ws}/calendar/feed"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -121,6 +123,20 @@ fn scoped_api(feed: &str) -> Scoped {
             Action::ComposePosts,
             Some(json!({"text": "Een idee voor later", "draft": true})),
             StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/calendar/feed",
+            Action::ComposePosts,
+            None,
+            StatusCode::CREATED,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/calendar/feed",
+            Action::ComposePosts,
+            None,
+            StatusCode::NO_CONTENT,
         ),
         (
             // Reaches the upload's checks (an empty body is no image);
@@ -360,6 +376,28 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ComposePosts,
             "text=Idee&when=draft",
         ),
+        ("GET", "/w/{ws}/calendar", Action::ViewPosts, ""),
+        (
+            "GET",
+            "/w/{ws}/calendar?week=2030-W05",
+            Action::ViewPosts,
+            "",
+        ),
+        ("GET", "/w/{ws}/calendar?view=list", Action::ViewPosts, ""),
+        (
+            // The planned draft made in `world` (in A).
+            "POST",
+            "/w/{ws}/calendar/posts/{planned}/move",
+            Action::ComposePosts,
+            "date=2030-02-01&time=10%3A00&back=month%3D2030-02",
+        ),
+        ("POST", "/w/{ws}/calendar/feed", Action::ComposePosts, ""),
+        (
+            "POST",
+            "/w/{ws}/calendar/feed/remove",
+            Action::ComposePosts,
+            "",
+        ),
         (
             "POST",
             "/w/{ws}/settings/approval",
@@ -513,6 +551,16 @@ async fn world() -> World {
     let feed =
         crate::feeds::FeedServer::start(crate::feeds::rss(&[("1", "Taart", "Lekker")])).await;
     let b_channel = channel(&app, &owner, b, &feed.url).await;
+    // A planned draft in A, the calendar's move form's subject (post 1).
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/api/v1/workspaces/{a}/posts"),
+            Some(&owner),
+            Some(json!({"text": "Kerstbrood", "draft": true, "scheduled_at": "2030-01-10T09:00:00Z"})),
+        )
+        .await;
+    assert_eq!((s, v["id"].as_i64()), (StatusCode::CREATED, Some(1)), "{v}");
     let b_posts = review_posts(&app, b, b_channel).await;
     let a_series = crate::access_schedule::series(&app, a).await;
     let b_series = crate::access_schedule::series(&app, b).await;
@@ -551,6 +599,7 @@ fn fill(path: &str, ws: i64, user: i64, channel: i64, post: (i64, i64)) -> Strin
         .replace("{channel}", &channel.to_string())
         .replace("{draft}", &post.0.to_string())
         .replace("{post}", &post.1.to_string())
+        .replace("{planned}", "1")
 }
 
 /// A draft and a post in review (round 1) going to `channel`, made in the
@@ -614,8 +663,7 @@ async fn no_role_reaches_another_workspace() {
     let before = snapshot(&w).await;
     for (role, token, _, email) in &w.people {
         for (method, path, _, body, _) in scoped_api(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
-            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel, w.b_posts), &w, w.b);
             let (s, v) = w.app.call(method, &p, Some(token), body).await;
             assert_eq!(
                 s,
@@ -625,8 +673,7 @@ async fn no_role_reaches_another_workspace() {
         }
         let browser = Browser::signed_in(&w.app, email).await;
         for (method, path, _, form) in scoped_ui(&w.feed.url) {
-            let p = fill(path, w.b, w.b_owner, w.b_channel, w.b_posts);
-            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel), &w, w.b);
+            let p = with_series(fill(path, w.b, w.b_owner, w.b_channel, w.b_posts), &w, w.b);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {
@@ -694,8 +741,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .app
                 .call(
                     method,
-                    &fill(path, w.a, target, ch, posts),
-                    &with_series(fill(path, w.a, target, ch), &w, w.a),
+                    &with_series(fill(path, w.a, target, ch, posts), &w, w.a),
                     Some(token),
                     body,
                 )
@@ -716,8 +762,7 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 .await;
             let ch = channel(&w.app, &w.owner_token, w.a, &w.feed.url).await;
             let posts = review_posts(&w.app, w.a, ch).await;
-            let p = fill(path, w.a, target, ch, posts);
-            let p = with_series(fill(path, w.a, target, ch), &w, w.a);
+            let p = with_series(fill(path, w.a, target, ch, posts), &w, w.a);
             let r = if method == "GET" {
                 browser.get(&w.app, &p).await
             } else {

@@ -6,6 +6,7 @@ mod access_schedule;
 mod api;
 mod approval;
 mod approval_client;
+mod calendar;
 mod channels;
 mod composer;
 mod email;
