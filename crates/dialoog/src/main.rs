@@ -3,6 +3,7 @@
 mod bench;
 mod bench_sync;
 mod keys;
+mod work;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -88,6 +89,8 @@ enum Command {
             default_value = "Dialoog <dialoog@localhost>"
         )]
         mail_from: String,
+        #[command(flatten)]
+        dispatch: work::DispatchArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -168,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             smtp_url,
             mail_from,
+            dispatch,
         } => {
             let started = std::time::Instant::now();
             let store = db.open().await?;
@@ -184,32 +188,15 @@ async fn main() -> anyhow::Result<()> {
                 .trim_end_matches('/')
                 .to_owned();
             let cipher = keys::load(&db.data)?;
-            let (stop_polling, polling_stopped) = tokio::sync::oneshot::channel::<()>();
-            let poller = tokio::spawn(dialoog_engine::poller::run(
-                store.clone(),
-                cipher.clone(),
-                dialoog_engine::poller::PollerConfig::default(),
-                async {
-                    let _ = polling_stopped.await;
-                },
-            ));
-            let (stop_dispatching, dispatching_stopped) = tokio::sync::oneshot::channel::<()>();
-            let dispatcher = tokio::spawn(dialoog_engine::dispatcher::run(
-                store.clone(),
-                cipher.clone(),
-                dialoog_engine::dispatcher::DispatcherConfig::default(),
-                async {
-                    let _ = dispatching_stopped.await;
-                },
-            ));
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
                     public_url: public_url.clone(),
                     mailer,
                 },
-                cipher,
+                cipher.clone(),
             );
+            let work = work::Work::start(&store, &cipher, dispatch.config(), &state);
             let app = dialoog_web::app(state);
             tracing::info!(
                 %addr, %public_url, backend = ?store.kind(),
@@ -222,13 +209,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .with_graceful_shutdown(shutdown())
             .await?;
-            let _ = stop_polling.send(());
-            // A sync under way may finish; one that hangs is not waited for.
-            let _ = stop_dispatching.send(());
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), poller).await;
-            // A publish under way is recorded or, if cut off, taken over
-            // safely by the next start (its lease runs out).
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), dispatcher).await;
+            work.stop().await;
             store.close().await;
             Ok(())
         }

@@ -216,27 +216,6 @@ async fn publish(
         return Ok(None);
     }
     tracing::info!(target = t.id, post = t.post_id, outcome = ?outcome, "publish attempt");
-    if matches!(
-        outcome,
-        Outcome::Failed { .. } | Outcome::Unconfirmed { .. }
-    ) && let Some(author) = claim.author_id
-    {
-        let kind = if matches!(outcome, Outcome::Failed { .. }) {
-            "post_failed"
-        } else {
-            "post_unconfirmed"
-        };
-        store
-            .notify(
-                author,
-                claim.workspace_id,
-                kind,
-                t.post_id,
-                &t.channel_name,
-                clock.now(),
-            )
-            .await?;
-    }
     Ok(Some(outcome))
 }
 

@@ -21,7 +21,7 @@ pub mod testing;
 pub use channels::{Channel, Item, NewItem, SyncRecord};
 pub use error::StoreError;
 pub use models::*;
-pub use notifications::Notification;
+pub use notifications::{MailNotice, Notification};
 pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
 pub use users::NewOwner;
 pub use workspaces::NewInvitee;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod mail;
 pub mod metrics;
+pub mod notify_mail;
 pub mod posts;
 pub mod security;
 pub mod service;

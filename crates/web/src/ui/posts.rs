@@ -28,6 +28,8 @@ struct TargetView {
 
 /// One post as the page shows it.
 struct PostView {
+    /// The post's id: the anchor e-mails link to.
+    id: i64,
     text: String,
     when: String,
     targets: Vec<TargetView>,
@@ -101,6 +103,7 @@ async fn render(
         .map_err(err)?
         .into_iter()
         .map(|(p, targets)| PostView {
+            id: p.id,
             text: p.text.chars().take(500).collect(),
             when: p
                 .scheduled_at
