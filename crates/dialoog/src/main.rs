@@ -1,6 +1,7 @@
 //! `dialoog`: the one binary. See `dialoog --help`.
 
 mod bench;
+mod bench_scheduler;
 mod bench_sync;
 mod keys;
 mod work;
@@ -104,18 +105,29 @@ enum Command {
     Analyze,
     /// Whole-pipeline benchmarks on generated data; ends with one JSON line.
     Bench {
-        /// What to measure: `text` (language, sentiment, matcher) or `sync`
-        /// (one channel sync from a loopback server of the network).
+        /// What to measure: `text` (language, sentiment, matcher), `sync`
+        /// (one channel sync from a loopback server of the network) or
+        /// `scheduler` (dispatch lag with posts falling due at `--rate`).
         what: String,
-        /// How many items (texts, posts).
-        #[arg(long, default_value_t = 1_000_000)]
-        items: usize,
+        /// How many items (texts, posts); default 1,000,000 (`scheduler`: 10,000).
+        #[arg(long)]
+        items: Option<usize>,
         /// How many listening queries the matcher compiles.
         #[arg(long, default_value_t = 10_000)]
         queries: usize,
         /// For `sync`: the connector (`rss`, `mastodon`, `bluesky`, `wordpress`).
         #[arg(long, default_value = "rss")]
         connector: String,
+        /// For `scheduler`: posts falling due per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// For `scheduler`: dispatching `dialoog serve` processes.
+        #[arg(long, default_value_t = 1)]
+        dispatchers: usize,
+        /// For `scheduler`: a PostgreSQL server (a fresh database is made
+        /// on it and dropped afterwards); without one, SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Administration.
     Admin {
@@ -232,11 +244,25 @@ async fn main() -> anyhow::Result<()> {
             items,
             queries,
             connector,
+            rate,
+            dispatchers,
+            database_url,
         } => {
             let line = match what.as_str() {
-                "text" => bench::text(items, queries),
-                "sync" => bench_sync::run(&connector, items).await?,
-                other => anyhow::bail!("unknown benchmark {other:?}; available: text, sync"),
+                "text" => bench::text(items.unwrap_or(1_000_000), queries),
+                "sync" => bench_sync::run(&connector, items.unwrap_or(1_000_000)).await?,
+                "scheduler" => {
+                    bench_scheduler::run(&bench_scheduler::SchedulerBench {
+                        items: items.unwrap_or(10_000),
+                        rate,
+                        database_url,
+                        dispatchers,
+                    })
+                    .await?
+                }
+                other => {
+                    anyhow::bail!("unknown benchmark {other:?}; available: text, sync, scheduler")
+                }
             };
             #[allow(clippy::print_stdout)]
             {

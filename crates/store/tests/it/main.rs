@@ -1,4 +1,5 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod queue_props;
 mod story;
