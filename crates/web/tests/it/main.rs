@@ -10,6 +10,7 @@ mod harness;
 mod i18n;
 mod mail;
 mod mastodon;
+mod notify_mail;
 mod posts;
 mod props;
 mod ui;
