@@ -208,7 +208,7 @@ async fn measure(b: &SchedulerBench, db: &Db) -> anyhow::Result<Value> {
             .arg("--data")
             .arg(if db.admin.is_some() { &data } else { &db.dir })
             .env("DIALOOG_SECRET_KEY", &key)
-            .env("DIALOOG_LOG", "warn")
+            .env("DIALOOG_LOG", "error")
             .env_remove("DIALOOG_SMTP_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null());
