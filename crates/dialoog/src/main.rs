@@ -2,8 +2,10 @@
 
 mod bench;
 mod bench_calendar;
+mod bench_scheduler;
 mod bench_sync;
 mod keys;
+mod work;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -89,6 +91,8 @@ enum Command {
             default_value = "Dialoog <dialoog@localhost>"
         )]
         mail_from: String,
+        #[command(flatten)]
+        dispatch: work::DispatchArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -104,19 +108,27 @@ enum Command {
     Bench {
         /// What to measure: `text` (language, sentiment, matcher), `sync`
         /// (one channel sync from a loopback server of the network) or
+        /// `scheduler` (dispatch lag with posts falling due at `--rate`) or
         /// `calendar` (the calendar's month query over generated posts).
         what: String,
-        /// How many items (texts, posts).
-        #[arg(long, default_value_t = 1_000_000)]
-        items: usize,
+        /// How many items (texts, posts); default 1,000,000 (`scheduler`: 10,000).
+        #[arg(long)]
+        items: Option<usize>,
         /// How many listening queries the matcher compiles.
         #[arg(long, default_value_t = 10_000)]
         queries: usize,
         /// For `sync`: the connector (`rss`, `mastodon`, `bluesky`, `wordpress`).
         #[arg(long, default_value = "rss")]
         connector: String,
-        /// For `calendar`: a PostgreSQL server (`postgres://…/postgres`) on
-        /// which a fresh database is made and dropped; without it, SQLite.
+        /// For `scheduler`: posts falling due per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// For `scheduler`: dispatching `dialoog serve` processes.
+        #[arg(long, default_value_t = 1)]
+        dispatchers: usize,
+        /// For `scheduler` and `calendar`: a PostgreSQL server (a fresh
+        /// database is made on it and dropped afterwards); without one,
+        /// SQLite.
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -174,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             smtp_url,
             mail_from,
+            dispatch,
         } => {
             let started = std::time::Instant::now();
             let store = db.open().await?;
@@ -190,40 +203,15 @@ async fn main() -> anyhow::Result<()> {
                 .trim_end_matches('/')
                 .to_owned();
             let cipher = keys::load(&db.data)?;
-            let (stop_polling, polling_stopped) = tokio::sync::oneshot::channel::<()>();
-            let poller = tokio::spawn(dialoog_engine::poller::run(
-                store.clone(),
-                cipher.clone(),
-                dialoog_engine::poller::PollerConfig::default(),
-                async {
-                    let _ = polling_stopped.await;
-                },
-            ));
-            let (stop_dispatching, dispatching_stopped) = tokio::sync::oneshot::channel::<()>();
-            let dispatcher = tokio::spawn(dialoog_engine::dispatcher::run(
-                store.clone(),
-                cipher.clone(),
-                dialoog_engine::dispatcher::DispatcherConfig::default(),
-                async {
-                    let _ = dispatching_stopped.await;
-                },
-            ));
-            let (stop_series, series_stopped) = tokio::sync::oneshot::channel::<()>();
-            let series = tokio::spawn(dialoog_engine::series::run(
-                store.clone(),
-                std::time::Duration::from_secs(60),
-                async {
-                    let _ = series_stopped.await;
-                },
-            ));
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
                     public_url: public_url.clone(),
                     mailer,
                 },
-                cipher,
+                cipher.clone(),
             );
+            let work = work::Work::start(&store, &cipher, dispatch.config(), &state);
             let app = dialoog_web::app(state);
             tracing::info!(
                 %addr, %public_url, backend = ?store.kind(),
@@ -236,16 +224,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .with_graceful_shutdown(shutdown())
             .await?;
-            let _ = stop_polling.send(());
-            // A sync under way may finish; one that hangs is not waited for.
-            let _ = stop_dispatching.send(());
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), poller).await;
-            // A publish under way is recorded or, if cut off, taken over
-            // safely by the next start (its lease runs out).
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), dispatcher).await;
-            // Occurrences are made in one transaction each: stopping loses none.
-            let _ = stop_series.send(());
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), series).await;
+            work.stop().await;
             store.close().await;
             Ok(())
         }
@@ -268,14 +247,29 @@ async fn main() -> anyhow::Result<()> {
             items,
             queries,
             connector,
+            rate,
+            dispatchers,
             database_url,
         } => {
             let line = match what.as_str() {
-                "text" => bench::text(items, queries),
-                "sync" => bench_sync::run(&connector, items).await?,
-                "calendar" => bench_calendar::run(items, database_url.as_deref()).await?,
+                "text" => bench::text(items.unwrap_or(1_000_000), queries),
+                "sync" => bench_sync::run(&connector, items.unwrap_or(1_000_000)).await?,
+                "scheduler" => {
+                    bench_scheduler::run(&bench_scheduler::SchedulerBench {
+                        items: items.unwrap_or(10_000),
+                        rate,
+                        database_url,
+                        dispatchers,
+                    })
+                    .await?
+                }
+                "calendar" => {
+                    bench_calendar::run(items.unwrap_or(1_000_000), database_url.as_deref()).await?
+                }
                 other => {
-                    anyhow::bail!("unknown benchmark {other:?}; available: text, sync, calendar")
+                    anyhow::bail!(
+                        "unknown benchmark {other:?}; available: text, sync, scheduler, calendar"
+                    )
                 }
             };
             #[allow(clippy::print_stdout)]

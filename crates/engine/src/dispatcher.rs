@@ -13,6 +13,7 @@
 use dialoog_networks::{Connector, ConnectorError, Image, Outgoing};
 use dialoog_store::{Claim, Outcome, Store};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::Cipher;
@@ -116,10 +117,39 @@ pub async fn dispatch_once(
             return vec![];
         }
     };
+    // Each channel is opened once a round: one check, one connector and
+    // one HTTP client (its connections kept alive) for all its targets.
+    let mut channels: HashMap<i64, Opened> = HashMap::new();
+    for c in &claims {
+        if let Some(id) = c.target.channel_id
+            && !channels.contains_key(&id)
+        {
+            let opened = match open_channel(store, cipher, c.workspace_id, id).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(channel = id, error = %e, "cannot read a channel to publish to");
+                    Opened::Unreadable
+                }
+            };
+            channels.insert(id, opened);
+        }
+    }
+    let channels = &channels;
     futures_util::stream::iter(claims)
         .map(|claim| async move {
             let target_id = claim.target.id;
-            let outcome = match publish(store, cipher, config, &claim, clock).await {
+            let opened = claim
+                .target
+                .channel_id
+                .and_then(|id| channels.get(&id))
+                .unwrap_or(&Opened::Gone);
+            if matches!(opened, Opened::Unreadable) {
+                return Dispatched {
+                    target_id,
+                    outcome: None,
+                };
+            }
+            let outcome = match publish(store, config, &claim, opened, clock).await {
                 Ok(o) => o,
                 Err(e) => {
                     // Storage failed mid-way: the lease runs out and the
@@ -136,6 +166,48 @@ pub async fn dispatch_once(
         .await
 }
 
+/// A channel as a round found it.
+enum Opened {
+    /// Ready to publish through.
+    Ready(dialoog_networks::AnyConnector),
+    /// Publishing through it ends at once with this outcome.
+    Refused(Outcome),
+    /// Disconnected.
+    Gone,
+    /// The store could not be read: its targets are left to their lease.
+    Unreadable,
+}
+
+/// Opens a channel for a round: it is still there and connected, and its
+/// credentials open.
+async fn open_channel(
+    store: &Store,
+    cipher: &Cipher,
+    workspace_id: i64,
+    channel_id: i64,
+) -> Result<Opened, dialoog_store::StoreError> {
+    let channel = match store.channel(workspace_id, channel_id).await {
+        Ok(c) => c,
+        Err(dialoog_store::StoreError::NotFound) => return Ok(Opened::Gone),
+        Err(e) => return Err(e),
+    };
+    if channel.status == "needs_reconnect" {
+        return Ok(Opened::Refused(failed(
+            "needs_reconnect",
+            channel.status_reason,
+        )));
+    }
+    Ok(
+        match crate::sync::open_credentials(cipher, &channel)
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.connector().map_err(|e| e.to_string()))
+        {
+            Ok(c) => Opened::Ready(c),
+            Err(e) => Opened::Refused(failed("needs_reconnect", e)),
+        },
+    )
+}
+
 fn failed(code: &str, error: impl Into<String>) -> Outcome {
     Outcome::Failed {
         code: code.to_owned(),
@@ -147,13 +219,13 @@ fn failed(code: &str, error: impl Into<String>) -> Outcome {
 /// claim was lost before anything was sent or recorded.
 async fn publish(
     store: &Store,
-    cipher: &Cipher,
     config: &DispatcherConfig,
     claim: &Claim,
+    opened: &Opened,
     clock: Clock,
 ) -> Result<Option<Outcome>, dialoog_store::StoreError> {
     let t = &claim.target;
-    let outcome = match prepare(store, cipher, config, claim, clock.now()).await? {
+    let outcome = match prepare(config, claim, opened, clock.now()) {
         Err(early) => early,
         Ok(connector) => {
             // The images with their alt text, read from the database so
@@ -225,79 +297,44 @@ async fn publish(
         return Ok(None);
     }
     tracing::info!(target = t.id, post = t.post_id, outcome = ?outcome, "publish attempt");
-    if matches!(
-        outcome,
-        Outcome::Failed { .. } | Outcome::Unconfirmed { .. }
-    ) && let Some(author) = claim.author_id
-    {
-        let kind = if matches!(outcome, Outcome::Failed { .. }) {
-            "post_failed"
-        } else {
-            "post_unconfirmed"
-        };
-        store
-            .notify(
-                author,
-                claim.workspace_id,
-                kind,
-                t.post_id,
-                &t.channel_name,
-                clock.now(),
-            )
-            .await?;
-    }
     Ok(Some(outcome))
 }
 
 /// Everything checked before a network call: the channel is still there
-/// and connected, the text fits, and sending is safe. `Ok(Err(outcome))`
-/// ends the attempt without a call.
-async fn prepare(
-    store: &Store,
-    cipher: &Cipher,
+/// and connected, the text fits, and sending is safe. `Err(outcome)` ends
+/// the attempt without a call.
+fn prepare<'a>(
     config: &DispatcherConfig,
     claim: &Claim,
+    opened: &'a Opened,
     now: i64,
-) -> Result<Result<dialoog_networks::AnyConnector, Outcome>, dialoog_store::StoreError> {
+) -> Result<&'a dialoog_networks::AnyConnector, Outcome> {
     let t = &claim.target;
-    let Some(channel_id) = t.channel_id else {
-        return Ok(Err(failed("channel_disconnected", "")));
-    };
-    let channel = match store.channel(claim.workspace_id, channel_id).await {
-        Ok(c) => c,
-        Err(dialoog_store::StoreError::NotFound) => {
-            return Ok(Err(failed("channel_disconnected", "")));
-        }
-        Err(e) => return Err(e),
-    };
-    if channel.status == "needs_reconnect" {
-        return Ok(Err(failed("needs_reconnect", channel.status_reason)));
-    }
-    let connector = match crate::sync::open_credentials(cipher, &channel)
-        .map_err(|e| e.to_string())
-        .and_then(|c| c.connector().map_err(|e| e.to_string()))
-    {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(failed("needs_reconnect", e))),
+    let connector = match opened {
+        Opened::Ready(c) => c,
+        Opened::Refused(o) => return Err(o.clone()),
+        Opened::Gone => return Err(failed("channel_disconnected", "")),
+        // Never reached: such targets are left to their lease.
+        Opened::Unreadable => return Err(failed("channel_disconnected", "")),
     };
     let rules = connector.rules();
     if !rules.can_publish {
-        return Ok(Err(failed("cannot_publish", "")));
+        return Err(failed("cannot_publish", ""));
     }
     if let Some((count, max)) = dialoog_networks::length::over_limit(&claim.text, &rules) {
-        return Ok(Err(failed("too_long", format!("{count} / {max}"))));
+        return Err(failed("too_long", format!("{count} / {max}")));
     }
     if let Some(since) = t.sending_since {
         // An earlier attempt may have reached the network.
         let expired = now.saturating_sub(since) > ms(config.resend_window);
         if !rules.idempotent_publish || expired {
-            return Ok(Err(Outcome::Unconfirmed {
+            return Err(Outcome::Unconfirmed {
                 code: "interrupted".to_owned(),
                 error: String::new(),
-            }));
+            });
         }
     }
-    Ok(Ok(connector))
+    Ok(connector)
 }
 
 /// Publishes until `stop` resolves.

@@ -1,7 +1,7 @@
 //! Notifications: what a person should know about, shown in the app and
 //! mailed once where SMTP is set up.
 
-use crate::{Result, Store, on};
+use crate::{Backend, Result, Store, on};
 
 /// Something to tell one person.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -86,4 +86,85 @@ impl Store {
             .bind(now).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
+
+    /// Claims up to `limit` notifications to mail: each is marked mailed
+    /// (`mailed_at = now`) in the same statement that selects it, so two
+    /// processes never mail the same one. On PostgreSQL rows another
+    /// process is claiming are skipped; SQLite has one writer at a time.
+    pub async fn claim_mail(&self, now: i64, limit: i64) -> Result<Vec<MailNotice>> {
+        let lock = match self.backend {
+            Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite(_) => "",
+        };
+        let sql = format!(
+            "WITH c AS MATERIALIZED (SELECT id FROM notifications WHERE mailed_at IS NULL ORDER BY id LIMIT $2{lock}) \
+             UPDATE notifications SET mailed_at = $1 WHERE id IN (SELECT id FROM c) \
+             AND mailed_at IS NULL RETURNING {COLS}"
+        );
+        let mut claimed: Vec<Notification> =
+            on!(self, p => sqlx::query_as(&sql).bind(now).bind(limit).fetch_all(p).await)?;
+        claimed.sort_by_key(|n| n.id);
+        // What the message says: the person, and the target's reason
+        // (the post's target on the named channel that did not go out).
+        let about = "SELECT u.email, u.name, u.locale, p.text, t.error_code, t.error \
+            FROM notifications n JOIN users u ON u.id = n.user_id \
+            LEFT JOIN posts p ON p.id = n.subject_id \
+            LEFT JOIN post_targets t ON t.post_id = n.subject_id AND t.channel_name = n.detail \
+                AND t.state IN ('failed', 'unconfirmed') \
+            WHERE n.id = $1 ORDER BY t.id LIMIT 1";
+        let mut out = Vec::with_capacity(claimed.len());
+        for notification in claimed {
+            type Row = (
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            );
+            let row: Option<Row> = on!(self, p => sqlx::query_as(about)
+                .bind(notification.id).fetch_optional(p).await)?;
+            let Some((email, name, locale, text, code, error)) = row else {
+                continue;
+            };
+            out.push(MailNotice {
+                notification,
+                email,
+                name,
+                locale,
+                post_text: text.unwrap_or_default(),
+                error_code: code.unwrap_or_default(),
+                error: error.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Gives a claimed notification back to be mailed later (the server
+    /// could not be reached), while it is younger than `keep_after`.
+    pub async fn unclaim_mail(&self, id: i64, keep_after: i64) -> Result<()> {
+        on!(self, p => sqlx::query(
+            "UPDATE notifications SET mailed_at = NULL WHERE id = $1 AND created_at > $2")
+            .bind(id).bind(keep_after).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+/// A notification claimed for mailing, with what its message says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailNotice {
+    /// The notification (its `mailed_at` is the claim's time).
+    pub notification: Notification,
+    /// The person's address.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Their language (`nl`, `en`).
+    pub locale: String,
+    /// The post's text (empty once the post is gone).
+    pub post_text: String,
+    /// Why the target did not go out, as a stable code (empty when unknown).
+    pub error_code: String,
+    /// The network's words.
+    pub error: String,
 }

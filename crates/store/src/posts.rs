@@ -416,13 +416,16 @@ impl Store {
             if left <= 0 {
                 break;
             }
-            // The condition is repeated outside the subquery, so a row that
-            // changed meanwhile is not claimed on its old state.
+            // The choice is made once (a materialised CTE: PostgreSQL may
+            // run an `IN (subquery … SKIP LOCKED)` more than once and so
+            // claim more than the limit). The condition is repeated in the
+            // update, so a row that changed meanwhile is not claimed on its
+            // old state.
             let sql = format!(
-                "UPDATE post_targets SET state = 'publishing', lease_until = $2, attempts = attempts + 1, updated_at = $1 \
-                 WHERE id IN (SELECT id FROM post_targets WHERE state = '{state}' AND {column} <= $1 \
-                              ORDER BY {column}, id LIMIT $3{lock}) \
-                 AND state = '{state}' AND {column} <= $1 RETURNING {TARGET_COLS}"
+                "WITH c AS MATERIALIZED (SELECT id FROM post_targets WHERE state = '{state}' AND {column} <= $1 \
+                                         ORDER BY {column}, id LIMIT $3{lock}) \
+                 UPDATE post_targets SET state = 'publishing', lease_until = $2, attempts = attempts + 1, updated_at = $1 \
+                 WHERE id IN (SELECT id FROM c) AND state = '{state}' AND {column} <= $1 RETURNING {TARGET_COLS}"
             );
             let rows: Vec<Target> = on!(self, p => sqlx::query_as(&sql).bind(now).bind(lease_until).bind(left).fetch_all(p).await)?;
             claimed.extend(rows);
@@ -461,7 +464,8 @@ impl Store {
     }
 
     /// Records how attempt `attempt` ended. `false`: the claim was lost and
-    /// nothing was recorded.
+    /// nothing was recorded. A failed or unconfirmed target tells the
+    /// post's author (a notification, written with the outcome).
     pub async fn finish_attempt(
         &self,
         id: i64,
@@ -497,17 +501,30 @@ impl Store {
                     .execute(p).await.map(|r| r.rows_affected()))?
             }
             Outcome::Failed { code, error } | Outcome::Unconfirmed { code, error } => {
-                let state = if matches!(outcome, Outcome::Failed { .. }) {
-                    "failed"
+                let (state, kind) = if matches!(outcome, Outcome::Failed { .. }) {
+                    ("failed", "post_failed")
                 } else {
-                    "unconfirmed"
+                    ("unconfirmed", "post_unconfirmed")
                 };
                 let sql = format!(
                     "UPDATE post_targets SET state = $3, error_code = $4, error = $5, lease_until = NULL, \
                      updated_at = $6 {fence}"
                 );
-                on!(self, p => sqlx::query(&sql).bind(id).bind(attempt).bind(state).bind(code).bind(error).bind(now)
-                    .execute(p).await.map(|r| r.rows_affected()))?
+                // The author is told in the same transaction: a process that
+                // dies right after recording leaves no one untold.
+                let tell = "INSERT INTO notifications (user_id, workspace_id, kind, subject_id, detail, created_at) \
+                    SELECT p.author_id, p.workspace_id, $1, p.id, t.channel_name, $2 \
+                    FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.id = $3 AND p.author_id IS NOT NULL";
+                on!(self, p => {
+                    let mut tx = p.begin().await?;
+                    let n = sqlx::query(&sql).bind(id).bind(attempt).bind(state).bind(code).bind(error).bind(now)
+                        .execute(&mut *tx).await?.rows_affected();
+                    if n == 1 {
+                        sqlx::query(tell).bind(kind).bind(now).bind(id).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok::<u64, StoreError>(n)
+                })?
             }
         };
         Ok(n == 1)

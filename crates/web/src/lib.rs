@@ -19,6 +19,7 @@ pub mod ical;
 pub mod mail;
 pub mod media;
 pub mod metrics;
+pub mod notify_mail;
 pub mod posts;
 pub mod schedule;
 pub mod security;

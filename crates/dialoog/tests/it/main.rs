@@ -1,6 +1,9 @@
 //! The binary as a person or a script runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod crash;
+mod fake_net;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

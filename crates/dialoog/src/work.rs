@@ -1,0 +1,102 @@
+//! The work `dialoog serve` runs beside the web server: the poller, the
+//! dispatcher, topping up recurring posts and, where SMTP is set up,
+//! mailing notifications.
+
+use dialoog_engine::Cipher;
+use dialoog_engine::dispatcher::DispatcherConfig;
+use dialoog_store::Store;
+use dialoog_web::AppState;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the dispatcher runs (each has a `DIALOOG_DISPATCH_*` variable).
+#[derive(clap::Args, Clone, Debug)]
+pub struct DispatchArgs {
+    /// How long a claimed post is held before another process may take it
+    /// over, in seconds (a process that died gives its posts back after
+    /// this). Keep it longer than a network call takes.
+    #[arg(long, env = "DIALOOG_DISPATCH_LEASE", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub dispatch_lease: u64,
+    /// Pause between rounds when nothing is due, in milliseconds.
+    #[arg(long, env = "DIALOOG_DISPATCH_TICK_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub dispatch_tick_ms: u64,
+    /// Publishes under way at once in this process.
+    #[arg(long, env = "DIALOOG_DISPATCH_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub dispatch_concurrency: u64,
+}
+
+impl DispatchArgs {
+    /// The dispatcher's configuration.
+    pub fn config(&self) -> DispatcherConfig {
+        let concurrency = usize::try_from(self.dispatch_concurrency).unwrap_or(32);
+        DispatcherConfig {
+            tick: Duration::from_millis(self.dispatch_tick_ms),
+            lease: Duration::from_secs(self.dispatch_lease),
+            concurrency,
+            // A round claims what its publishers can take on at once.
+            batch: i64::try_from(concurrency.saturating_mul(4)).unwrap_or(128),
+            ..DispatcherConfig::default()
+        }
+    }
+}
+
+/// The background tasks, to stop together.
+pub struct Work {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+impl Work {
+    /// Starts polling, dispatching, series and (with a mailer) mailing.
+    pub fn start(
+        store: &Store,
+        cipher: &Cipher,
+        dispatch: DispatcherConfig,
+        web: &AppState,
+    ) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let mut tasks = vec![
+            tokio::spawn(dialoog_engine::poller::run(
+                store.clone(),
+                cipher.clone(),
+                dialoog_engine::poller::PollerConfig::default(),
+                stopped(rx.clone()),
+            )),
+            tokio::spawn(dialoog_engine::dispatcher::run(
+                store.clone(),
+                cipher.clone(),
+                dispatch,
+                stopped(rx.clone()),
+            )),
+            // Occurrences are made in one transaction each: stopping loses none.
+            tokio::spawn(dialoog_engine::series::run(
+                store.clone(),
+                Duration::from_secs(60),
+                stopped(rx.clone()),
+            )),
+        ];
+        if web.config.mailer.is_some() {
+            tasks.push(tokio::spawn(dialoog_web::notify_mail::run(
+                web.clone(),
+                dialoog_web::notify_mail::MailLoopConfig::default(),
+                stopped(rx),
+            )));
+        }
+        Self { stop, tasks }
+    }
+
+    /// Stops every task: work under way may finish within ten seconds; a
+    /// publish cut off is taken over safely by the next start (its lease
+    /// runs out).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
