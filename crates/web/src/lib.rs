@@ -7,15 +7,12 @@
 
 pub mod api;
 pub mod approval;
-pub mod channels;
-pub mod error;
-pub mod i18n;
-pub mod import;
 pub mod calendar;
 pub mod channels;
 pub mod error;
 pub mod i18n;
 pub mod ical;
+pub mod import;
 pub mod mail;
 pub mod media;
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod schedule;
 mod queue_props;
+mod schedule;
 mod story;
