@@ -9,6 +9,7 @@
 //! once: the second finds no target in review any more and gets
 //! [`StoreError::Conflict`], and nothing changes.
 
+use crate::posts::POST_COLS;
 use crate::{Post, Result, Store, StoreError, Target, on};
 
 /// A post's current review round and how it ended.
@@ -359,11 +360,13 @@ impl Store {
         workspace_id: i64,
         limit: i64,
     ) -> Result<Vec<(Post, Vec<Target>)>> {
-        let sql = "SELECT id, workspace_id, author_id, text, scheduled_at, created_at, updated_at FROM posts p \
+        let sql = format!(
+            "SELECT {POST_COLS} FROM posts p \
              WHERE workspace_id = $1 AND EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = p.id AND t.state = 'in_review') \
-             ORDER BY COALESCE(scheduled_at, created_at), id LIMIT $2";
+             ORDER BY COALESCE(scheduled_at, created_at), id LIMIT $2"
+        );
         let posts: Vec<Post> =
-            on!(self, p => sqlx::query_as(sql).bind(workspace_id).bind(limit).fetch_all(p).await)?;
+            on!(self, p => sqlx::query_as(&sql).bind(workspace_id).bind(limit).fetch_all(p).await)?;
         self.with_targets(posts).await
     }
 

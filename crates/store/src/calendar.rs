@@ -3,6 +3,7 @@
 //! all), and the workspace's secret iCalendar feed link, kept only as the
 //! SHA-256 hash of its token.
 
+use crate::posts::POST_COLS;
 use crate::{Post, Result, Store, Target, Workspace, on};
 
 /// The most posts one calendar read looks at (a month of a very busy
@@ -28,8 +29,6 @@ pub struct CalendarFeed {
     /// When it was made.
     pub created_at: i64,
 }
-
-const POST_COLS: &str = "id, workspace_id, author_id, text, scheduled_at, created_at, updated_at";
 
 impl Store {
     /// The posts of a workspace per day. `bounds` are the instants (UTC

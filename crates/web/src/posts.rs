@@ -150,14 +150,18 @@ pub async fn create(
     Ok(made)
 }
 
-/// The sizes of a post's images, in order, and the problems with them
-/// (too many, alt text too long, not this workspace's).
+/// The sizes of a post's images, in order, and the problems with its
+/// extras (a campaign name too long; too many images, alt text too long,
+/// an image not this workspace's).
 async fn media_sizes(
     state: &AppState,
     ws: i64,
     c: &Compose,
 ) -> Result<(Vec<usize>, Vec<FieldError>)> {
     let mut errors = vec![];
+    if c.campaign.trim().chars().count() > MAX_CAMPAIGN {
+        errors.push(FieldError::new("campaign", "campaign_too_long"));
+    }
     if c.media.len() > crate::media::MAX_IMAGES {
         errors.push(
             FieldError::new("media", "too_many_images")
@@ -216,9 +220,6 @@ pub(crate) fn check(
         errors.push(FieldError::new("scheduled_at", "time_in_past"));
     }
     let campaign = c.campaign.trim();
-    if campaign.chars().count() > MAX_CAMPAIGN {
-        errors.push(FieldError::new("campaign", "campaign_too_long"));
-    }
     let mut targets = vec![];
     let mut seen = std::collections::HashSet::new();
     for (id, own) in &c.targets {

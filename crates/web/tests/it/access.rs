@@ -753,6 +753,14 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
             };
             assert_eq!(s, expected, "API {method} {path} as {role}: {v}");
             w.app.db.store.remove_member(w.a, target).await.ok();
+            // The approval setting may have been turned on: each route is
+            // tried without it (approval has its own tests).
+            w.app
+                .db
+                .store
+                .set_approval_required(w.a, false, 0)
+                .await
+                .unwrap();
         }
         for (method, path, action, form) in scoped_ui(&w.feed.url) {
             n += 1;
@@ -787,6 +795,14 @@ async fn each_role_gets_what_it_may_in_its_own_workspace() {
                 assert_eq!(s, StatusCode::FORBIDDEN, "UI {method} {path} as {role}");
             }
             w.app.db.store.remove_member(w.a, target).await.ok();
+            // The approval setting may have been turned on: each route is
+            // tried without it (approval has its own tests).
+            w.app
+                .db
+                .store
+                .set_approval_required(w.a, false, 0)
+                .await
+                .unwrap();
         }
     }
 }

@@ -480,3 +480,98 @@ async fn sent_back_with_a_reason_and_back_in_review_after_a_change_postgres() {
         send_back_story(app, peer).await;
     }
 }
+
+/// Where approval is required of an editor, nothing of theirs goes out
+/// unreviewed by another road: an import waits as drafts, a recurring post
+/// is refused (its occurrences would go out without a review), and a
+/// manager's import and series go ahead.
+async fn other_roads_story(app: App, peer: MastodonPeer) {
+    let t = team(&app, &peer).await;
+    let (s, _) = app
+        .call(
+            "PUT",
+            "/api/v1/workspaces/1/approval",
+            Some(&t.manager),
+            Some(json!({"required": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = format!(
+        "date,time,channels,text\n2099-06-01,09:00,{},Kerstbrood\n",
+        t.channel
+    );
+    let (s, v) = crate::import::send(&app, &t.editor, csv.clone().into_bytes(), "en").await;
+    assert_eq!(
+        (s, v["imported"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{v}"
+    );
+    let (_, list) = app.call("GET", POSTS, Some(&t.editor), None).await;
+    assert_eq!(
+        states(&list[0]),
+        ["draft"],
+        "the editor's import waits: {list}"
+    );
+
+    let start = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    let series = json!({"text": "Elke dag", "channels": [t.channel], "repeat": "weekly",
+        "weekdays": [1, 2, 3, 4, 5, 6, 7], "time": "09:00", "start_date": start, "count": 3});
+    let (s, v) = app
+        .call(
+            "POST",
+            "/api/v1/workspaces/1/series",
+            Some(&t.editor),
+            Some(series.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["code"], "series_needs_approver");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("owner or manager"),
+        "{v}"
+    );
+    assert!(app.db.store.series_list(1).await.unwrap().is_empty());
+
+    let (s, v) = crate::import::send(&app, &t.manager, csv.into_bytes(), "en").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, list) = app.call("GET", POSTS, Some(&t.manager), None).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| states(p) == ["scheduled"]),
+        "the manager's import is scheduled: {list}"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            "/api/v1/workspaces/1/series",
+            Some(&t.manager),
+            Some(series),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test]
+async fn approval_holds_for_imports_and_series_sqlite() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    other_roads_story(App::sqlite().await, peer).await;
+}
+
+#[tokio::test]
+async fn approval_holds_for_imports_and_series_postgres() {
+    let Some(peer) = MastodonPeer::start().await else {
+        return;
+    };
+    if let Some(app) = App::postgres().await {
+        other_roads_story(app, peer).await;
+    }
+}

@@ -13,7 +13,7 @@ use dialoog_networks::testing::MastodonPeer;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn send(app: &App, token: &str, body: Vec<u8>, lang: &str) -> (StatusCode, Value) {
+pub async fn send(app: &App, token: &str, body: Vec<u8>, lang: &str) -> (StatusCode, Value) {
     let r = app
         .http
         .post(format!("{}/api/v1/workspaces/1/posts/import", app.url))
