@@ -73,12 +73,13 @@ test('compose for a minute from now, see it on the calendar, see it published', 
     const seconds = new Date().getSeconds();
     const when = amsterdam((seconds > 45 ? 120 : 60) * 1000);
     await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Publiceren' }).click();
-    await page.getByLabel('Tekst').fill('Vandaag in de etalage: kerststol met amandelspijs 🎄 Tot straks!');
-    await page.getByLabel(channel).check();
+    await page.getByLabel('Tekst', { exact: true }).fill('Vandaag in de etalage: kerststol met amandelspijs 🎄 Tot straks!');
+    await page.getByRole('checkbox', { name: channel }).check();
     await page.getByLabel('Op een tijdstip').check();
-    await page.getByLabel('Datum', { exact: true }).fill(when.date);
-    await page.getByLabel('Tijd', { exact: true }).fill(when.time);
-    await page.getByRole('button', { name: 'Opslaan' }).click();
+    const planned = page.getByRole('group', { name: 'Wanneer' });
+    await planned.getByLabel('Datum', { exact: true }).fill(when.date);
+    await planned.getByLabel('Tijd', { exact: true }).fill(when.time);
+    await page.getByRole('button', { name: 'Opslaan', exact: true }).click();
     await expect(page.getByText('Het bericht is opgeslagen.')).toBeVisible();
 
     // On the calendar: today's cell, the time, the channel, planned.
