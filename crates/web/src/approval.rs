@@ -234,21 +234,7 @@ pub async fn approve(
     round: Option<i64>,
 ) -> Result<()> {
     access(state, user, ws, Action::ApprovePosts).await?;
-    let review = state
-        .store
-        .decide(ws, id, round, true, actor(user), "", now_ms())
-        .await
-        .map_err(review_err(ApprovalError::NotInReview))?;
-    audit(
-        state,
-        Some(ws),
-        Some(user.id),
-        "post.approved",
-        json!({"post": id, "round": review.round}),
-    )
-    .await;
-    tell_author(state, ws, id, "post_approved", actor(user)).await;
-    Ok(())
+    decide(state, user, ws, id, round, None).await
 }
 
 /// Sends a post in review back to its author as a draft, with a reason.
@@ -262,20 +248,45 @@ pub async fn reject(
 ) -> Result<()> {
     access(state, user, ws, Action::ApprovePosts).await?;
     let reason = check_text(reason, "comment")?;
+    decide(state, user, ws, id, round, Some(&reason)).await
+}
+
+/// Records a decision on a post in review (approved, or sent back with
+/// `reason`), in the audit log, and tells the author.
+async fn decide(
+    state: &AppState,
+    user: &User,
+    ws: i64,
+    id: i64,
+    round: Option<i64>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let (approved, kind) = match reason {
+        None => (true, "approved"),
+        Some(_) => (false, "rejected"),
+    };
     let review = state
         .store
-        .decide(ws, id, round, false, actor(user), &reason, now_ms())
+        .decide(
+            ws,
+            id,
+            round,
+            approved,
+            actor(user),
+            reason.unwrap_or(""),
+            now_ms(),
+        )
         .await
         .map_err(review_err(ApprovalError::NotInReview))?;
     audit(
         state,
         Some(ws),
         Some(user.id),
-        "post.rejected",
+        &format!("post.{kind}"),
         json!({"post": id, "round": review.round}),
     )
     .await;
-    tell_author(state, ws, id, "post_rejected", actor(user)).await;
+    tell_author(state, ws, id, &format!("post_{kind}"), actor(user)).await;
     Ok(())
 }
 
