@@ -13,8 +13,9 @@
 use dialoog_networks::{Connector, ConnectorError, Image, Outgoing};
 use dialoog_store::{Claim, Outcome, Store};
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::Cipher;
 
@@ -134,36 +135,118 @@ pub async fn dispatch_once(
             channels.insert(id, opened);
         }
     }
-    let channels = &channels;
-    futures_util::stream::iter(claims)
-        .map(|claim| async move {
-            let target_id = claim.target.id;
-            let opened = claim
-                .target
-                .channel_id
-                .and_then(|id| channels.get(&id))
-                .unwrap_or(&Opened::Gone);
-            if matches!(opened, Opened::Unreadable) {
-                return Dispatched {
-                    target_id,
-                    outcome: None,
+    // Which of the round's posts have images: one look for all of them
+    // (`None`: that look failed, so each post is looked at on its own).
+    let post_ids: Vec<i64> = claims.iter().map(|c| c.target.post_id).collect();
+    let with_images: Option<HashSet<i64>> = match store.post_images(&post_ids).await {
+        Ok(rows) => Some(rows.into_iter().map(|r| r.post_id).collect()),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read which posts have images");
+            None
+        }
+    };
+    // Sending marks and outcomes are written by one writer each: what
+    // arrives while a write is under way goes into the next transaction
+    // together, so many publishes share one commit.
+    let (marks, marks_rx) = Committer::new();
+    let (records, records_rx) = Committer::new();
+    let round = Round {
+        store,
+        config,
+        channels: &channels,
+        with_images: with_images.as_ref(),
+        marks,
+        records,
+        clock,
+    };
+    let publishing = async move {
+        let round = &round;
+        futures_util::stream::iter(claims)
+            .map(|claim| async move {
+                let target_id = claim.target.id;
+                let outcome = match round.publish(&claim).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        // Storage failed mid-way: the lease runs out and the
+                        // target is taken over, with the sending mark telling
+                        // whether the network was called.
+                        tracing::warn!(target = target_id, error = %e, "cannot record a publish");
+                        None
+                    }
                 };
-            }
-            let outcome = match publish(store, config, &claim, opened, clock).await {
-                Ok(o) => o,
-                Err(e) => {
-                    // Storage failed mid-way: the lease runs out and the
-                    // target is taken over, with the sending mark telling
-                    // whether the network was called.
-                    tracing::warn!(target = target_id, error = %e, "cannot record a publish");
-                    None
-                }
+                Dispatched { target_id, outcome }
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+        // The round (and with it the writers' senders) ends here.
+    };
+    let (done, (), ()) = tokio::join!(
+        publishing,
+        group_commit(marks_rx, |marks: Vec<(i64, i64)>| async move {
+            store.mark_sending_many(&marks, clock.now()).await
+        }),
+        group_commit(records_rx, |done: Vec<(i64, i64, Outcome)>| async move {
+            store.finish_attempts(&done, clock.now()).await
+        }),
+    );
+    done
+}
+
+/// A request to a group-committing writer, with where its answer goes.
+type Ask<T> = (T, oneshot::Sender<Result<bool, String>>);
+
+/// The handle publishes use to have something written.
+struct Committer<T>(mpsc::UnboundedSender<Ask<T>>);
+
+impl<T> Committer<T> {
+    fn new() -> (Self, mpsc::UnboundedReceiver<Ask<T>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    /// Writes `item` with whatever else is waiting; whether it held.
+    async fn write(&self, item: T) -> Result<bool, String> {
+        let (tx, rx) = oneshot::channel();
+        self.0
+            .send((item, tx))
+            .map_err(|_| "the writer stopped".to_owned())?;
+        rx.await.map_err(|_| "the writer stopped".to_owned())?
+    }
+}
+
+/// Writes what arrives on `rx` in batches until every sender is gone:
+/// each batch is everything that waited while the previous one was
+/// written, in one call of `write` (one transaction).
+async fn group_commit<T, F, Fut>(mut rx: mpsc::UnboundedReceiver<Ask<T>>, write: F)
+where
+    F: Fn(Vec<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<bool>, dialoog_store::StoreError>>,
+{
+    let mut waiting = Vec::new();
+    while rx.recv_many(&mut waiting, 512).await > 0 {
+        let (items, replies): (Vec<T>, Vec<_>) = waiting.drain(..).unzip();
+        let written = write(items).await.map_err(|e| e.to_string());
+        for (i, reply) in replies.into_iter().enumerate() {
+            let answer = match &written {
+                Ok(held) => Ok(held.get(i).copied().unwrap_or(false)),
+                Err(e) => Err(e.clone()),
             };
-            Dispatched { target_id, outcome }
-        })
-        .buffer_unordered(config.concurrency.max(1))
-        .collect()
-        .await
+            // A publish that gave up waiting needs no answer.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// What every publish of one round shares.
+struct Round<'a> {
+    store: &'a Store,
+    config: &'a DispatcherConfig,
+    channels: &'a HashMap<i64, Opened>,
+    with_images: Option<&'a HashSet<i64>>,
+    marks: Committer<(i64, i64)>,
+    records: Committer<(i64, i64, Outcome)>,
+    clock: Clock,
 }
 
 /// A channel as a round found it.
@@ -215,89 +298,104 @@ fn failed(code: &str, error: impl Into<String>) -> Outcome {
     }
 }
 
-/// Publishes one claimed target and records the outcome. `Ok(None)`: the
-/// claim was lost before anything was sent or recorded.
-async fn publish(
-    store: &Store,
-    config: &DispatcherConfig,
-    claim: &Claim,
-    opened: &Opened,
-    clock: Clock,
-) -> Result<Option<Outcome>, dialoog_store::StoreError> {
-    let t = &claim.target;
-    let outcome = match prepare(config, claim, opened, clock.now()) {
-        Err(early) => early,
-        Ok(connector) => {
-            // The images with their alt text, read from the database so
-            // that any process can send them.
-            let images = store
-                .post_image_bytes(t.post_id)
-                .await?
-                .into_iter()
-                .map(|(mime, bytes, alt)| Image { bytes, mime, alt })
-                .collect();
-            if !store.mark_sending(t.id, t.attempts, clock.now()).await? {
-                return Ok(None);
-            }
-            let post = Outgoing {
-                text: claim.text.clone(),
-                images,
-                idempotency_key: t.idempotency_key.clone(),
-                created_at: Some(claim.first_due),
-                ..Outgoing::default()
-            };
-            let rules = connector.rules();
-            let result = connector.publish(&post).await;
-            let now = clock.now();
-            match result {
-                Ok(p) => Outcome::Published {
-                    remote_id: p.remote_id,
-                    url: p.url,
-                },
-                Err(ConnectorError::Transient {
-                    reason,
-                    retry_after,
-                }) => {
-                    if t.attempts >= config.max_attempts {
-                        failed("retries_exhausted", reason)
-                    } else {
-                        Outcome::Retry {
-                            due_at: now + ms(retry_delay(t.attempts, retry_after)),
-                            error: reason,
-                        }
-                    }
-                }
-                Err(ConnectorError::OutcomeUnknown { reason }) => {
-                    if rules.idempotent_publish && t.attempts < config.max_attempts {
-                        Outcome::Resend {
-                            due_at: now + ms(retry_delay(t.attempts, None)),
-                            error: reason,
-                        }
-                    } else {
-                        Outcome::Unconfirmed {
-                            code: "outcome_unknown".to_owned(),
-                            error: reason,
-                        }
-                    }
-                }
-                Err(ConnectorError::Authorization { reason }) => {
-                    if let Some(ch) = t.channel_id {
-                        store.mark_needs_reconnect(ch, &reason, now).await?;
-                    }
-                    failed("needs_reconnect", reason)
-                }
-                Err(ConnectorError::Permanent { reason }) => failed("rejected", reason),
-            }
+impl Round<'_> {
+    /// Publishes one claimed target and records the outcome. `Ok(None)`:
+    /// the claim was lost before anything was sent or recorded, or the
+    /// channel could not be read (the lease runs out).
+    async fn publish(&self, claim: &Claim) -> Result<Option<Outcome>, String> {
+        let t = &claim.target;
+        let opened = t
+            .channel_id
+            .and_then(|id| self.channels.get(&id))
+            .unwrap_or(&Opened::Gone);
+        if matches!(opened, Opened::Unreadable) {
+            return Ok(None);
         }
-    };
-    let recorded = store
-        .finish_attempt(t.id, t.attempts, &outcome, clock.now())
-        .await?;
-    if !recorded {
-        return Ok(None);
+        let config = self.config;
+        let clock = self.clock;
+        let outcome = match prepare(config, claim, opened, clock.now()) {
+            Err(early) => early,
+            Ok(connector) => {
+                // The images with their alt text, read from the database so
+                // that any process can send them.
+                let images = if self.with_images.is_none_or(|w| w.contains(&t.post_id)) {
+                    self.store
+                        .post_image_bytes(t.post_id)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .into_iter()
+                        .map(|(mime, bytes, alt)| Image { bytes, mime, alt })
+                        .collect()
+                } else {
+                    vec![]
+                };
+                if !self.marks.write((t.id, t.attempts)).await? {
+                    return Ok(None);
+                }
+                let post = Outgoing {
+                    text: claim.text.clone(),
+                    images,
+                    idempotency_key: t.idempotency_key.clone(),
+                    created_at: Some(claim.first_due),
+                    ..Outgoing::default()
+                };
+                let rules = connector.rules();
+                let result = connector.publish(&post).await;
+                let now = clock.now();
+                match result {
+                    Ok(p) => Outcome::Published {
+                        remote_id: p.remote_id,
+                        url: p.url,
+                    },
+                    Err(ConnectorError::Transient {
+                        reason,
+                        retry_after,
+                    }) => {
+                        if t.attempts >= config.max_attempts {
+                            failed("retries_exhausted", reason)
+                        } else {
+                            Outcome::Retry {
+                                due_at: now + ms(retry_delay(t.attempts, retry_after)),
+                                error: reason,
+                            }
+                        }
+                    }
+                    Err(ConnectorError::OutcomeUnknown { reason }) => {
+                        if rules.idempotent_publish && t.attempts < config.max_attempts {
+                            Outcome::Resend {
+                                due_at: now + ms(retry_delay(t.attempts, None)),
+                                error: reason,
+                            }
+                        } else {
+                            Outcome::Unconfirmed {
+                                code: "outcome_unknown".to_owned(),
+                                error: reason,
+                            }
+                        }
+                    }
+                    Err(ConnectorError::Authorization { reason }) => {
+                        if let Some(ch) = t.channel_id {
+                            self.store
+                                .mark_needs_reconnect(ch, &reason, now)
+                                .await
+                                .map_err(|e| e.to_string())?;
+                        }
+                        failed("needs_reconnect", reason)
+                    }
+                    Err(ConnectorError::Permanent { reason }) => failed("rejected", reason),
+                }
+            }
+        };
+        if !self
+            .records
+            .write((t.id, t.attempts, outcome.clone()))
+            .await?
+        {
+            return Ok(None);
+        }
+        tracing::info!(target = t.id, post = t.post_id, outcome = ?outcome, "publish attempt");
+        Ok(Some(outcome))
     }
-    tracing::info!(target = t.id, post = t.post_id, outcome = ?outcome, "publish attempt");
-    Ok(Some(outcome))
 }
 
 /// Everything checked before a network call: the channel is still there

@@ -456,11 +456,26 @@ impl Store {
     /// `false`: the claim was lost (its lease ran out and another process
     /// took the target over); the call must not be made.
     pub async fn mark_sending(&self, id: i64, attempt: i64, now: i64) -> Result<bool> {
-        let n = on!(self, p => sqlx::query(
-            "UPDATE post_targets SET sending_since = COALESCE(sending_since, $1), updated_at = $1 \
-             WHERE id = $2 AND attempts = $3 AND state = 'publishing'")
-            .bind(now).bind(id).bind(attempt).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        Ok(self.mark_sending_many(&[(id, attempt)], now).await?.first() == Some(&true))
+    }
+
+    /// [`Store::mark_sending`] for several (target, attempt) pairs in one
+    /// transaction (one commit for many publishes about to start). For each
+    /// pair, in order, whether its claim still held.
+    pub async fn mark_sending_many(&self, marks: &[(i64, i64)], now: i64) -> Result<Vec<bool>> {
+        let sql = "UPDATE post_targets SET sending_since = COALESCE(sending_since, $1), updated_at = $1 \
+                   WHERE id = $2 AND attempts = $3 AND state = 'publishing'";
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut held = Vec::with_capacity(marks.len());
+            for &(id, attempt) in marks {
+                let n = sqlx::query(sql).bind(now).bind(id).bind(attempt)
+                    .execute(&mut *tx).await?.rows_affected();
+                held.push(n == 1);
+            }
+            tx.commit().await?;
+            Ok(held)
+        })
     }
 
     /// Records how attempt `attempt` ended. `false`: the claim was lost and
@@ -473,61 +488,77 @@ impl Store {
         outcome: &Outcome,
         now: i64,
     ) -> Result<bool> {
-        let fence = "WHERE id = $1 AND attempts = $2 AND state = 'publishing'";
-        let n = match outcome {
-            Outcome::Published { remote_id, url } => {
-                let sql = format!(
-                    "UPDATE post_targets SET state = 'published', remote_id = $3, remote_url = $4, published_at = $5, \
-                     updated_at = $5, lease_until = NULL, error_code = '', error = '' {fence}"
-                );
-                on!(self, p => sqlx::query(&sql).bind(id).bind(attempt).bind(remote_id).bind(url).bind(now)
-                    .execute(p).await.map(|r| r.rows_affected()))?
-            }
-            Outcome::Retry { due_at, error } => {
-                // Not sent: the network was not reached or refused it for now.
-                let sql = format!(
-                    "UPDATE post_targets SET state = 'scheduled', due_at = $3, error_code = 'retrying', error = $4, \
-                     sending_since = NULL, lease_until = NULL, updated_at = $5 {fence}"
-                );
-                on!(self, p => sqlx::query(&sql).bind(id).bind(attempt).bind(due_at).bind(error).bind(now)
-                    .execute(p).await.map(|r| r.rows_affected()))?
-            }
-            Outcome::Resend { due_at, error } => {
-                let sql = format!(
-                    "UPDATE post_targets SET state = 'scheduled', due_at = $3, error_code = 'resending', error = $4, \
-                     lease_until = NULL, updated_at = $5 {fence}"
-                );
-                on!(self, p => sqlx::query(&sql).bind(id).bind(attempt).bind(due_at).bind(error).bind(now)
-                    .execute(p).await.map(|r| r.rows_affected()))?
-            }
-            Outcome::Failed { code, error } | Outcome::Unconfirmed { code, error } => {
-                let (state, kind) = if matches!(outcome, Outcome::Failed { .. }) {
-                    ("failed", "post_failed")
-                } else {
-                    ("unconfirmed", "post_unconfirmed")
-                };
-                let sql = format!(
-                    "UPDATE post_targets SET state = $3, error_code = $4, error = $5, lease_until = NULL, \
-                     updated_at = $6 {fence}"
-                );
-                // The author is told in the same transaction: a process that
-                // dies right after recording leaves no one untold.
-                let tell = "INSERT INTO notifications (user_id, workspace_id, kind, subject_id, detail, created_at) \
-                    SELECT p.author_id, p.workspace_id, $1, p.id, t.channel_name, $2 \
-                    FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.id = $3 AND p.author_id IS NOT NULL";
-                on!(self, p => {
-                    let mut tx = p.begin().await?;
-                    let n = sqlx::query(&sql).bind(id).bind(attempt).bind(state).bind(code).bind(error).bind(now)
-                        .execute(&mut *tx).await?.rows_affected();
-                    if n == 1 {
-                        sqlx::query(tell).bind(kind).bind(now).bind(id).execute(&mut *tx).await?;
+        Ok(self
+            .finish_attempts(&[(id, attempt, outcome.clone())], now)
+            .await?
+            .first()
+            == Some(&true))
+    }
+
+    /// [`Store::finish_attempt`] for several attempts in one transaction.
+    /// For each, in order, whether it was recorded.
+    pub async fn finish_attempts(
+        &self,
+        done: &[(i64, i64, Outcome)],
+        now: i64,
+    ) -> Result<Vec<bool>> {
+        const FENCE: &str = "WHERE id = $1 AND attempts = $2 AND state = 'publishing'";
+        let published = format!(
+            "UPDATE post_targets SET state = 'published', remote_id = $3, remote_url = $4, published_at = $5, \
+             updated_at = $5, lease_until = NULL, error_code = '', error = '' {FENCE}"
+        );
+        // Not sent: the network was not reached or refused it for now.
+        let retry = format!(
+            "UPDATE post_targets SET state = 'scheduled', due_at = $3, error_code = 'retrying', error = $4, \
+             sending_since = NULL, lease_until = NULL, updated_at = $5 {FENCE}"
+        );
+        let resend = format!(
+            "UPDATE post_targets SET state = 'scheduled', due_at = $3, error_code = 'resending', error = $4, \
+             lease_until = NULL, updated_at = $5 {FENCE}"
+        );
+        let ended = format!(
+            "UPDATE post_targets SET state = $3, error_code = $4, error = $5, lease_until = NULL, \
+             updated_at = $6 {FENCE}"
+        );
+        // The author is told in the same transaction: a process that dies
+        // right after recording leaves no one untold.
+        let tell = "INSERT INTO notifications (user_id, workspace_id, kind, subject_id, detail, created_at) \
+            SELECT p.author_id, p.workspace_id, $1, p.id, t.channel_name, $2 \
+            FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.id = $3 AND p.author_id IS NOT NULL";
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut recorded = Vec::with_capacity(done.len());
+            for (id, attempt, outcome) in done {
+                let n = match outcome {
+                    Outcome::Published { remote_id, url } => sqlx::query(&published)
+                        .bind(id).bind(attempt).bind(remote_id).bind(url).bind(now)
+                        .execute(&mut *tx).await?.rows_affected(),
+                    Outcome::Retry { due_at, error } => sqlx::query(&retry)
+                        .bind(id).bind(attempt).bind(due_at).bind(error).bind(now)
+                        .execute(&mut *tx).await?.rows_affected(),
+                    Outcome::Resend { due_at, error } => sqlx::query(&resend)
+                        .bind(id).bind(attempt).bind(due_at).bind(error).bind(now)
+                        .execute(&mut *tx).await?.rows_affected(),
+                    Outcome::Failed { code, error } | Outcome::Unconfirmed { code, error } => {
+                        let (state, kind) = if matches!(outcome, Outcome::Failed { .. }) {
+                            ("failed", "post_failed")
+                        } else {
+                            ("unconfirmed", "post_unconfirmed")
+                        };
+                        let n = sqlx::query(&ended)
+                            .bind(id).bind(attempt).bind(state).bind(code).bind(error).bind(now)
+                            .execute(&mut *tx).await?.rows_affected();
+                        if n == 1 {
+                            sqlx::query(tell).bind(kind).bind(now).bind(id).execute(&mut *tx).await?;
+                        }
+                        n
                     }
-                    tx.commit().await?;
-                    Ok::<u64, StoreError>(n)
-                })?
+                };
+                recorded.push(n == 1);
             }
-        };
-        Ok(n == 1)
+            tx.commit().await?;
+            Ok(recorded)
+        })
     }
 
     /// Settles an unconfirmed target after a person looked on the network:
