@@ -35,6 +35,9 @@ pub struct DispatcherConfig {
     /// idempotency key (Mastodon keeps it an hour): past this, a lost
     /// answer is not sent again but asked about.
     pub resend_window: Duration,
+    /// How long one request to a network may take before its answer counts
+    /// as lost (`None`: the connectors' own, 30 seconds).
+    pub network_timeout: Option<Duration>,
 }
 
 impl Default for DispatcherConfig {
@@ -46,6 +49,7 @@ impl Default for DispatcherConfig {
             lease: Duration::from_secs(5 * 60),
             max_attempts: 8,
             resend_window: Duration::from_secs(50 * 60),
+            network_timeout: None,
         }
     }
 }
@@ -125,6 +129,10 @@ pub async fn dispatch_once(
             && !channels.contains_key(&id)
         {
             let opened = match open_channel(store, cipher, c.workspace_id, id).await {
+                Ok(Opened::Ready(c)) => Opened::Ready(match config.network_timeout {
+                    Some(t) => c.with_timeout(t),
+                    None => c,
+                }),
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(channel = id, error = %e, "cannot read a channel to publish to");
