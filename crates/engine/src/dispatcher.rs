@@ -266,13 +266,27 @@ async fn publish(
                     reason,
                     retry_after,
                 }) => {
-                    if t.attempts >= config.max_attempts {
-                        failed("retries_exhausted", reason)
-                    } else {
-                        Outcome::Retry {
-                            due_at: now + ms(retry_delay(t.attempts, retry_after)),
+                    // This call was refused, but an earlier one may have
+                    // reached the network (`sending_since` from before this
+                    // attempt): the target stays marked, so it is neither
+                    // sent blindly later nor changed meanwhile, and it is
+                    // not called failed while it may be out.
+                    let earlier = t.sending_since.is_some();
+                    let due_at = now + ms(retry_delay(t.attempts, retry_after));
+                    match (t.attempts >= config.max_attempts, earlier) {
+                        (true, false) => failed("retries_exhausted", reason),
+                        (true, true) => Outcome::Unconfirmed {
+                            code: "outcome_unknown".to_owned(),
                             error: reason,
-                        }
+                        },
+                        (false, false) => Outcome::Retry {
+                            due_at,
+                            error: reason,
+                        },
+                        (false, true) => Outcome::Resend {
+                            due_at,
+                            error: reason,
+                        },
                     }
                 }
                 Err(ConnectorError::OutcomeUnknown { reason }) => {
