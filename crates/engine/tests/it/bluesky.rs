@@ -9,11 +9,12 @@ use crate::support::{World, cipher, config, lease_ms, now};
 use dialoog_engine::Credentials;
 use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once};
 use dialoog_networks::testing::{BlueskyPeer, Fault, FaultProxy};
-use dialoog_store::{Outcome, Store, StoreError, Target};
+use dialoog_store::{NewPost, NewTarget, Outcome, PostExtras, Store, StoreError, Target};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const CREATE: &str = "com.atproto.repo.createRecord";
+const UPLOAD: &str = "com.atproto.repo.uploadBlob";
 const GET: &str = "com.atproto.repo.getRecord";
 const POSTS: &str = "app.bsky.feed.post";
 /// How long the connector waits for an answer in these tests.
@@ -325,6 +326,79 @@ async fn a_lost_answer_found_late_is_not_sent_blindly(net: &Net, w: &World) {
     );
 }
 
+/// A post with an image to `ch`, due now.
+async fn post_with_image(w: &World, ch: i64, text: &str, alt: &str) -> i64 {
+    let image = w
+        .store
+        .put_media(
+            w.ws,
+            "png-1x1",
+            "image/png",
+            BlueskyPeer::PNG_1X1,
+            None,
+            now(),
+        )
+        .await
+        .unwrap();
+    let channel = w.store.channel(w.ws, ch).await.unwrap();
+    let new = NewPost {
+        workspace_id: w.ws,
+        author_id: Some(w.author),
+        text: text.to_owned(),
+        scheduled_at: None,
+        state: "scheduled".into(),
+        targets: vec![NewTarget {
+            channel_id: ch,
+            network: channel.network,
+            channel_name: channel.name,
+            text: None,
+            idempotency_key: format!("key-{text}-{}", now()),
+        }],
+    };
+    let extras = PostExtras {
+        media: vec![(image.id, alt.to_owned())],
+        ..PostExtras::default()
+    };
+    w.store
+        .create_post_with(&new, &extras, now())
+        .await
+        .unwrap()
+        .0
+        .id
+}
+
+/// The image upload is rate-limited, then meets a gateway error: nothing
+/// was posted, so it is simply tried again, and the post goes out once
+/// with its image and alt text.
+async fn image_uploads_are_retried(net: &Net, w: &World) {
+    let (ch, a) = net.channel(w, "plaatje", true).await;
+    let text = "Zo ziet de nieuwe taart eruit";
+    let post = post_with_image(w, ch, text, "Een taart met aardbeien").await;
+    let reset = now() / 1000 + 300;
+    net.proxy.inject(UPLOAD, Fault::RateLimited { reset }, 1);
+    net.proxy.inject(UPLOAD, Fault::Status(502), 1);
+    let (creates, uploads) = (net.proxy.seen(CREATE), net.proxy.seen(UPLOAD));
+
+    assert_eq!(round(w, now()).await.len(), 1);
+    let t = target(w, post).await;
+    assert_eq!(t.error_code, "retrying", "{t:?}");
+    assert!(t.due_at.unwrap() >= reset * 1000);
+    assert_eq!(round(w, t.due_at.unwrap()).await.len(), 1);
+    let t = target(w, post).await;
+    assert_eq!(t.error_code, "retrying", "{t:?}");
+    assert!(t.error.contains("502"), "{}", t.error);
+    assert_eq!(net.proxy.seen(CREATE), creates, "no post without its image");
+
+    assert_eq!(round(w, t.due_at.unwrap()).await.len(), 1);
+    published_once(net, w, &a, post, text).await;
+    let record = &net.posts(&a).await[0]["value"];
+    assert_eq!(
+        record["embed"]["images"][0]["alt"],
+        "Een taart met aardbeien"
+    );
+    assert_eq!(net.proxy.seen(UPLOAD) - uploads, 3);
+}
+
 /// Bluesky keeps failing with 503 on one channel: after the last attempt
 /// it fails with the reason in plain words; the other channel of the same
 /// post went out at once.
@@ -373,6 +447,7 @@ async fn every_case(net: &Net, store: Store) {
     let w = World::new(store).await;
     rate_limits_are_waited_out(net, &w).await;
     server_errors_are_retried(net, &w).await;
+    image_uploads_are_retried(net, &w).await;
     a_lost_answer_is_found_again(net, &w).await;
     a_late_request_does_not_double(net, &w).await;
     a_broken_answer_keeps_the_post_as_perhaps_sent(net, &w).await;
