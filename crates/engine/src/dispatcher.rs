@@ -36,6 +36,9 @@ pub struct DispatcherConfig {
     /// idempotency key (Mastodon keeps it an hour): past this, a lost
     /// answer is not sent again but asked about.
     pub resend_window: Duration,
+    /// How long one request to a network may take before its answer counts
+    /// as lost (`None`: the connectors' own, 30 seconds).
+    pub network_timeout: Option<Duration>,
 }
 
 impl Default for DispatcherConfig {
@@ -47,6 +50,7 @@ impl Default for DispatcherConfig {
             lease: Duration::from_secs(5 * 60),
             max_attempts: 8,
             resend_window: Duration::from_secs(50 * 60),
+            network_timeout: None,
         }
     }
 }
@@ -126,6 +130,10 @@ pub async fn dispatch_once(
             && !channels.contains_key(&id)
         {
             let opened = match open_channel(store, cipher, c.workspace_id, id).await {
+                Ok(Opened::Ready(c)) => Opened::Ready(match config.network_timeout {
+                    Some(t) => c.with_timeout(t),
+                    None => c,
+                }),
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(channel = id, error = %e, "cannot read a channel to publish to");
@@ -351,13 +359,27 @@ impl Round<'_> {
                         reason,
                         retry_after,
                     }) => {
-                        if t.attempts >= config.max_attempts {
-                            failed("retries_exhausted", reason)
-                        } else {
-                            Outcome::Retry {
-                                due_at: now + ms(retry_delay(t.attempts, retry_after)),
+                        // This call was refused, but an earlier one may have
+                        // reached the network (`sending_since` from before
+                        // this attempt): the target stays marked, so it is
+                        // neither sent blindly later nor changed meanwhile,
+                        // and it is not called failed while it may be out.
+                        let earlier = t.sending_since.is_some();
+                        let due_at = now + ms(retry_delay(t.attempts, retry_after));
+                        match (t.attempts >= config.max_attempts, earlier) {
+                            (true, false) => failed("retries_exhausted", reason),
+                            (true, true) => Outcome::Unconfirmed {
+                                code: "outcome_unknown".to_owned(),
                                 error: reason,
-                            }
+                            },
+                            (false, false) => Outcome::Retry {
+                                due_at,
+                                error: reason,
+                            },
+                            (false, true) => Outcome::Resend {
+                                due_at,
+                                error: reason,
+                            },
                         }
                     }
                     Err(ConnectorError::OutcomeUnknown { reason }) => {

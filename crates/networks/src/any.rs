@@ -37,6 +37,21 @@ macro_rules! each {
     };
 }
 
+impl AnyConnector {
+    /// The same connector with another time-out per request (a feed keeps
+    /// its own).
+    #[must_use]
+    pub fn with_timeout(self, timeout: std::time::Duration) -> Self {
+        match self {
+            AnyConnector::Feed(c) => AnyConnector::Feed(c),
+            AnyConnector::Mastodon(c) => AnyConnector::Mastodon(c.with_timeout(timeout)),
+            AnyConnector::Bluesky(c) => AnyConnector::Bluesky(c.with_timeout(timeout)),
+            AnyConnector::WordPress(c) => AnyConnector::WordPress(c.with_timeout(timeout)),
+            AnyConnector::Email(c) => AnyConnector::Email(c.with_timeout(timeout)),
+        }
+    }
+}
+
 impl Connector for AnyConnector {
     fn rules(&self) -> Rules {
         each!(self, c => c.rules())

@@ -166,6 +166,16 @@ impl ConnectorError {
         }
     }
 
+    /// Its reason, without the kind of error.
+    pub fn reason(&self) -> &str {
+        match self {
+            ConnectorError::Transient { reason, .. }
+            | ConnectorError::Authorization { reason }
+            | ConnectorError::Permanent { reason }
+            | ConnectorError::OutcomeUnknown { reason } => reason,
+        }
+    }
+
     /// The channel status this error leads to: `needs_reconnect` or `failing`.
     pub fn channel_status(&self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@
 use crate::support::{FakeNetwork, Mode, World, cipher, config, lease_ms, now};
 use dialoog_engine::dispatcher::dispatch_once;
 use dialoog_networks::Connector;
-use dialoog_store::{Outcome, Store};
+use dialoog_store::{Outcome, Store, StoreError};
 
 /// A process that starts a round at `at`, reaches the network (which takes
 /// the post and never answers) and dies before it hears back.
@@ -173,6 +173,64 @@ async fn an_idempotent_network_gets_the_same_key_again(store: Store) {
     let _ = post;
 }
 
+async fn a_refusal_after_a_lost_answer_keeps_it_perhaps_sent(store: Store) {
+    let w = World::new(store).await;
+    let net = FakeNetwork::start().await;
+    let ch = w.channel(&net.mastodon(), "@bakkerij").await;
+    let post = w.post("Pasen", &[ch], None).await;
+    let t0 = now();
+    die_mid_publish(&w, &net, t0, 0).await;
+    // Taken over: sent again with the same key, and refused for now. The
+    // refusal is about the second call; the first may have gone through.
+    net.set(Mode::Status(429));
+    let t1 = t0 + lease_ms() + 1;
+    dispatch_once(&w.store, &cipher(), &config(), t1).await;
+    let t = &w.targets(post).await[0];
+    assert_eq!(t.state, "scheduled");
+    assert!(t.sending_since.is_some(), "still perhaps sent: {t:?}");
+    // So the author cannot move it meanwhile.
+    assert!(matches!(
+        w.store
+            .reschedule_post(w.ws, post, t1 + 3_600_000, t1)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // Past the time Mastodon remembers the key, it is asked about, not
+    // sent blindly.
+    net.set(Mode::Accept);
+    let window = i64::try_from(config().resend_window.as_millis()).unwrap();
+    dispatch_once(&w.store, &cipher(), &config(), t0 + window + lease_ms()).await;
+    assert_eq!(w.targets(post).await[0].state, "unconfirmed");
+    assert_eq!(net.calls().len(), 2);
+}
+
+async fn attempts_running_out_after_a_lost_answer_ask_instead_of_failing(store: Store) {
+    let w = World::new(store).await;
+    let net = FakeNetwork::start().await;
+    let ch = w.channel(&net.mastodon(), "@bakkerij").await;
+    let post = w.post("Koningsdag", &[ch], None).await;
+    let t0 = now();
+    die_mid_publish(&w, &net, t0, 0).await;
+    // The last attempt is refused for now; the first may be out, so the
+    // post is not called failed: the author is asked.
+    net.set(Mode::Status(503));
+    let cfg = dialoog_engine::dispatcher::DispatcherConfig {
+        max_attempts: 2,
+        ..config()
+    };
+    dispatch_once(&w.store, &cipher(), &cfg, t0 + lease_ms() + 1).await;
+    let t = &w.targets(post).await[0];
+    assert_eq!(
+        (t.state.as_str(), t.error_code.as_str()),
+        ("unconfirmed", "outcome_unknown")
+    );
+    assert!(t.error.contains("503"), "{}", t.error);
+    assert_eq!(
+        w.store.notifications(w.author, 10).await.unwrap()[0].kind,
+        "post_unconfirmed"
+    );
+}
+
 async fn a_claim_that_was_taken_over_records_nothing(store: Store) {
     let w = World::new(store).await;
     let net = FakeNetwork::start().await;
@@ -336,6 +394,8 @@ dialoog_store::both_backends!(
     a_process_that_dies_after_claiming_is_taken_over,
     a_process_that_dies_mid_publish_asks_before_sending_again,
     an_idempotent_network_gets_the_same_key_again,
+    a_refusal_after_a_lost_answer_keeps_it_perhaps_sent,
+    attempts_running_out_after_a_lost_answer_ask_instead_of_failing,
     a_claim_that_was_taken_over_records_nothing,
     temporary_refusals_wait_and_then_fail_with_the_reason,
     one_failing_channel_leaves_the_others_alone,

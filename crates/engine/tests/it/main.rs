@@ -1,5 +1,6 @@
 //! The engine's tests: one binary, a module per subject.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod bluesky;
 mod dispatch;
 mod support;

@@ -654,9 +654,17 @@ impl Connector for BlueskyConnector {
             Ok(r) => Ok(self.published(&session, r)),
             Err(XrpcError::Transport(e)) if !e.is_connect() => {
                 Err(ConnectorError::OutcomeUnknown {
-                    reason: format!("Bluesky did not confirm the post ({})", transport(e)),
+                    reason: format!(
+                        "Bluesky did not confirm the post ({})",
+                        transport(e).reason()
+                    ),
                 })
             }
+            // The answer broke off or could not be read: the post arrived
+            // and may be there.
+            Err(XrpcError::Lost(e)) => Err(ConnectorError::OutcomeUnknown {
+                reason: format!("Bluesky did not confirm the post ({})", e.reason()),
+            }),
             Err(XrpcError::Said {
                 status,
                 error,
@@ -670,7 +678,7 @@ impl Connector for BlueskyConnector {
                     retry,
                 });
                 Err(ConnectorError::OutcomeUnknown {
-                    reason: e.to_string(),
+                    reason: e.reason().to_owned(),
                 })
             }
             Err(e) => Err(e.into()),

@@ -26,6 +26,9 @@ pub(super) enum XrpcError {
     },
     /// No answer.
     Transport(reqwest::Error),
+    /// The service answered, but the answer broke off or cannot be read:
+    /// the request arrived and may have been carried out.
+    Lost(ConnectorError),
     /// Already classified.
     Connector(ConnectorError),
 }
@@ -39,7 +42,7 @@ impl From<ConnectorError> for XrpcError {
 impl From<XrpcError> for ConnectorError {
     fn from(e: XrpcError) -> Self {
         match e {
-            XrpcError::Connector(c) => c,
+            XrpcError::Connector(c) | XrpcError::Lost(c) => c,
             XrpcError::Transport(t) => transport(t),
             XrpcError::Said {
                 status,
@@ -47,18 +50,21 @@ impl From<XrpcError> for ConnectorError {
                 message,
                 retry,
             } => {
-                let said = match (error.is_empty(), message.is_empty()) {
-                    (_, false) => message,
-                    (false, true) => error.clone(),
-                    (true, true) => status.to_string(),
+                // The service's words; an empty answer (as a proxy in front
+                // of it gives) says no more than the status.
+                let words = if message.is_empty() { &error } else { &message };
+                let said = if words.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {words}")
                 };
                 match (status.as_u16(), error.as_str()) {
                     (429, _) | (_, "RateLimitExceeded") => ConnectorError::Transient {
-                        reason: format!("Bluesky asks us to slow down (429): {said}"),
+                        reason: format!("Bluesky asks us to slow down (429){said}"),
                         retry_after: retry,
                     },
                     (500..=599, _) => ConnectorError::Transient {
-                        reason: format!("Bluesky has a problem ({status}): {said}"),
+                        reason: format!("Bluesky has a problem ({status}){said}"),
                         retry_after: retry,
                     },
                     (401 | 403, _)
@@ -69,10 +75,10 @@ impl From<XrpcError> for ConnectorError {
                         | "AccountTakedown"
                         | "AuthenticationRequired",
                     ) => ConnectorError::Authorization {
-                        reason: format!("Bluesky refused the credentials: {said}"),
+                        reason: format!("Bluesky refused the credentials ({status}){said}"),
                     },
                     _ => ConnectorError::permanent(format!(
-                        "Bluesky refused the request ({status}): {said}"
+                        "Bluesky refused the request ({status}){said}"
                     )),
                 }
             }
@@ -86,7 +92,9 @@ pub(super) async fn read<T: serde::de::DeserializeOwned>(
 ) -> Result<T, XrpcError> {
     let status = resp.status();
     let retry = retry_after(&resp);
-    let body = body_limited(resp, MAX_BODY).await?;
+    let body = body_limited(resp, MAX_BODY)
+        .await
+        .map_err(XrpcError::Lost)?;
     if !status.is_success() {
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let text = |k: &str| {
@@ -105,5 +113,5 @@ pub(super) async fn read<T: serde::de::DeserializeOwned>(
         });
     }
     serde_json::from_slice(&body)
-        .map_err(|e| XrpcError::Connector(crate::http::unreadable(&body, &e, "Bluesky", "")))
+        .map_err(|e| XrpcError::Lost(crate::http::unreadable(&body, &e, "Bluesky", "")))
 }

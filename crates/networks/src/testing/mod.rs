@@ -8,6 +8,7 @@
 mod bluesky;
 mod bluesky_network;
 mod dovecot;
+mod faults;
 mod mastodon;
 mod smtp;
 mod wordpress;
@@ -15,6 +16,7 @@ mod wordpress;
 pub use bluesky::{BlueskyAccount, BlueskyPds, BlueskyPeer};
 pub use bluesky_network::{BlueskyNetwork, INDEXING};
 pub use dovecot::DovecotPeer;
+pub use faults::{Fault, FaultProxy};
 pub use mastodon::MastodonPeer;
 pub use smtp::{Received, SmtpOptions, SmtpPeer};
 pub use wordpress::WordPressPeer;
