@@ -70,8 +70,9 @@ async fn an_edit_never_changes_a_text_the_dispatcher_took(store: Store) {
             .await
             .unwrap();
         let new = format!("nieuw {round}");
+        let change = edit(&new);
         let (edited, claimed) = tokio::join!(
-            store.edit_post(ws, post.id, &edit(&new), NOW),
+            store.edit_post(ws, post.id, &change, NOW),
             store.claim_targets(NOW, NOW + 60_000, 10)
         );
         let claimed = claimed.unwrap();
