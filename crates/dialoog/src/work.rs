@@ -1,5 +1,6 @@
 //! The work `dialoog serve` runs beside the web server: the poller, the
-//! dispatcher, topping up recurring posts and, where SMTP is set up,
+//! dispatcher, topping up recurring posts (with, once an hour, removing
+//! images no post uses after a day's grace) and, where SMTP is set up,
 //! mailing notifications.
 
 use dialoog_engine::Cipher;
@@ -74,6 +75,7 @@ impl Work {
                 stopped(rx.clone()),
             )),
             // Occurrences are made in one transaction each: stopping loses none.
+            // The same loop removes unused images (`dialoog_engine::cleanup`).
             tokio::spawn(dialoog_engine::series::run(
                 store.clone(),
                 Duration::from_secs(60),

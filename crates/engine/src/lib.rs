@@ -4,6 +4,7 @@
 //! (the dispatcher), with credentials kept encrypted at rest. The listening
 //! pipeline arrives here with its capability.
 
+pub mod cleanup;
 pub mod dispatcher;
 pub mod poller;
 pub mod secrets;

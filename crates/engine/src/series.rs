@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use crate::dispatcher::now_ms;
 
+/// How often the loop also removes unused images.
+const CLEAN_EVERY_MS: i64 = 3_600_000;
+
 /// How far ahead occurrences are made.
 pub const AHEAD_MS: i64 = 8 * 7 * 86_400_000;
 
@@ -120,11 +123,19 @@ pub async fn top_up(store: &Store, now: i64) -> usize {
     made
 }
 
-/// Tops series up every `tick` until `stop` resolves.
+/// Tops series up every `tick`, and once an hour removes the images no
+/// post uses ([`crate::cleanup`]), until `stop` resolves.
 pub async fn run(store: Store, tick: Duration, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
+    let mut cleaned = i64::MIN;
     loop {
-        top_up(&store, now_ms()).await;
+        let now = now_ms();
+        top_up(&store, now).await;
+        // Housekeeping rides along, once an hour.
+        if now.saturating_sub(cleaned) >= CLEAN_EVERY_MS {
+            crate::cleanup::remove_unused_media(&store, now).await;
+            cleaned = now;
+        }
         tokio::select! {
             () = &mut stop => break,
             () = tokio::time::sleep(tick) => {}

@@ -90,7 +90,8 @@ pub struct Actor<'a> {
 
 const REVIEW_COLS: &str =
     "post_id, round, status, submitted_by, submitted_at, decided_by, decided_name, decided_at";
-const COMMENT_COLS: &str = "id, post_id, user_id, author_name, kind, round, body, created_at";
+pub(crate) const COMMENT_COLS: &str =
+    "id, post_id, user_id, author_name, kind, round, body, created_at";
 
 /// Starts a new round (or the first) of a post's review, inside `$tx`;
 /// evaluates to the round's number.

@@ -6,10 +6,12 @@
 //! where SQL has to differ, a method matches on the backend itself. This is
 //! the only crate that writes SQL.
 
+#[macro_use]
 mod approval;
 mod audit;
 mod calendar;
 mod channels;
+mod edit;
 mod error;
 mod media;
 mod models;
@@ -25,6 +27,7 @@ pub mod testing;
 pub use approval::{Actor, ApprovalLink, Comment, Review};
 pub use calendar::{CALENDAR_SCAN, CalendarDay, CalendarFeed, GeneratedPost};
 pub use channels::{Channel, Item, NewItem, SyncRecord};
+pub use edit::{PostEdit, ReviewStep};
 pub use error::StoreError;
 pub use media::{MediaInfo, PostExtras, PostImage};
 pub use models::*;

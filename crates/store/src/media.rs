@@ -17,7 +17,8 @@ pub struct MediaInfo {
     pub size: i64,
     /// SHA-256 of the bytes, in hex.
     pub sha256: String,
-    /// When it was uploaded.
+    /// When it was last uploaded (the same bytes uploaded again count
+    /// as new: the cleaner's grace period starts again).
     pub created_at: i64,
 }
 
@@ -67,7 +68,7 @@ impl Store {
         let sql = format!(
             "INSERT INTO media (workspace_id, sha256, mime, size, bytes, uploaded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (workspace_id, sha256) DO UPDATE SET sha256 = excluded.sha256 \
+             ON CONFLICT (workspace_id, sha256) DO UPDATE SET created_at = excluded.created_at \
              RETURNING {INFO_COLS}"
         );
         Ok(on!(self, p => sqlx::query_as(&sql)
@@ -118,5 +119,18 @@ impl Store {
             "SELECT m.mime, m.bytes, pm.alt FROM post_media pm JOIN media m ON m.id = pm.media_id \
              WHERE pm.post_id = $1 ORDER BY pm.position")
             .bind(post_id).fetch_all(p).await)?)
+    }
+
+    /// Deletes up to `limit` images that no post uses and that were
+    /// uploaded before `uploaded_before` (UTC ms); returns how many went.
+    /// An image a post is being made with at the same moment is either
+    /// kept (the post's row came first) or the post is refused, never
+    /// stored without its image.
+    pub async fn delete_unused_media(&self, uploaded_before: i64, limit: i64) -> Result<u64> {
+        Ok(on!(self, p => sqlx::query(
+            "DELETE FROM media WHERE id IN (SELECT m.id FROM media m WHERE m.created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM post_media pm WHERE pm.media_id = m.id) ORDER BY m.id LIMIT $2) \
+             AND NOT EXISTS (SELECT 1 FROM post_media pm WHERE pm.media_id = media.id)")
+            .bind(uploaded_before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
     }
 }

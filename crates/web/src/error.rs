@@ -77,6 +77,10 @@ pub enum AppError {
     /// The post has started going out on a channel: it can no longer change.
     #[error("post started")]
     PostStarted,
+    /// An edit of a post one of whose channels has started going out (or
+    /// went out): what is on a network would not change with it.
+    #[error("post sent")]
+    PostSent,
     /// A sign-in at a network came back expired, forged or for someone else.
     #[error("network sign-in invalid")]
     NetworkSignInInvalid,
@@ -118,6 +122,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::ChannelExists => "channel_exists",
             AppError::PostStarted => "post_started",
+            AppError::PostSent => "post_sent",
             AppError::NetworkSignInInvalid => "network_sign_in_invalid",
             AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
@@ -141,7 +146,8 @@ impl AppError {
             | AppError::AlreadyMember
             | AppError::LastOwner
             | AppError::ChannelExists
-            | AppError::PostStarted => StatusCode::CONFLICT,
+            | AppError::PostStarted
+            | AppError::PostSent => StatusCode::CONFLICT,
             AppError::NetworkSignInInvalid => StatusCode::BAD_REQUEST,
             AppError::InviteInvalid | AppError::ResetInvalid => StatusCode::GONE,
             AppError::Malformed(_) => StatusCode::BAD_REQUEST,

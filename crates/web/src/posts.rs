@@ -153,7 +153,7 @@ pub async fn create(
 /// The sizes of a post's images, in order, and the problems with its
 /// extras (a campaign name too long; too many images, alt text too long,
 /// an image not this workspace's).
-async fn media_sizes(
+pub(crate) async fn media_sizes(
     state: &AppState,
     ws: i64,
     c: &Compose,

@@ -1,6 +1,8 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod edit;
+mod media_cleanup;
 mod queue_props;
 mod schedule;
 mod story;

@@ -1,4 +1,4 @@
-//! The posts endpoints: compose, list, read, delete.
+//! The posts endpoints: compose, list, read, edit, delete.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -333,15 +333,36 @@ pub async fn delete_post(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PATCH /api/v1/workspaces/{ws}/posts/{id}`.
+/// `PATCH /api/v1/workspaces/{ws}/posts/{id}`: the fields of a new post,
+/// each left out to keep it as it is.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostChange {
+    /// The shared text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Each channel's own text. Only the post's own channels may be named
+    /// (channels are chosen when a post is composed); one left out sends
+    /// the shared text.
+    #[serde(default)]
+    pub targets: Option<Vec<TargetCreate>>,
     /// The new time (RFC 3339).
-    pub scheduled_at: String,
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+    /// The images, in order, each with its alt text (replaces them all;
+    /// an image no post uses any more is removed after a day).
+    #[serde(default)]
+    pub media: Option<Vec<MediaRef>>,
+    /// The campaign its links are tagged with (empty: none).
+    #[serde(default)]
+    pub campaign: Option<String>,
 }
 
-/// Moves a post to another time (refused once a channel has started on it).
+/// Edits a post none of whose channels has started going out (409
+/// `post_sent` otherwise; nothing changes): checked like a new post. With
+/// approval required, an edit by someone who may not approve sends the
+/// post back to review; a review in progress starts a new round, so client
+/// links made for the old text stop working.
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = PostChange,
     params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = PostDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_post(
@@ -350,9 +371,34 @@ pub async fn change_post(
     Path((ws, id)): Path<(i64, i64)>,
     ApiJson(r): ApiJson<PostChange>,
 ) -> ApiResult<Json<PostDto>> {
-    let at = time::parse_rfc3339(&r.scheduled_at, "scheduled_at")?;
-    crate::posts::reschedule(&s, &u, ws, id, at).await?;
-    Ok(Json(dto(&s, s.store.post(ws, id).await?).await?))
+    let at = r
+        .scheduled_at
+        .as_deref()
+        .map(|t| time::parse_rfc3339(t, "scheduled_at"))
+        .transpose()?;
+    let edit = crate::edit::Edit {
+        text: r.text,
+        targets: r
+            .targets
+            .map(|ts| ts.into_iter().map(|t| (t.channel_id, t.text)).collect()),
+        at: at.map(Some),
+        media: r
+            .media
+            .map(|ms| ms.into_iter().map(|m| (m.id, m.alt)).collect()),
+        campaign: r.campaign,
+    };
+    let (post, warnings) = crate::edit::edit(&s, &u, ws, id, &edit).await?;
+    let mut out = dto(&s, post).await?;
+    let t = super::current_tr();
+    out.warnings = warnings
+        .iter()
+        .map(|w| Warning {
+            field: w.field.to_owned(),
+            code: w.code.to_owned(),
+            message: crate::error::field_message(t, w),
+        })
+        .collect();
+    Ok(Json(out))
 }
 
 /// `POST /api/v1/workspaces/{ws}/posts/{id}/targets/{target}/settle`.

@@ -13,6 +13,7 @@ mod calendar;
 mod channels;
 mod compose;
 mod compose_repeat;
+mod edit;
 pub mod forms;
 mod import;
 mod page;
@@ -376,6 +377,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/channels/email"),
     ("GET", "/w/{ws}/channels/mastodon/callback"),
     ("POST", "/w/{ws}/settings/approval"),
+    ("GET", "/w/{ws}/posts/{post}/edit"),
+    ("POST", "/w/{ws}/posts/{post}/edit"),
     ("POST", "/w/{ws}/posts/{post}/submit"),
     ("POST", "/w/{ws}/posts/{post}/approve"),
     ("POST", "/w/{ws}/posts/{post}/reject"),
@@ -487,6 +490,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(channels::mastodon_callback),
         )
         .route("/w/{ws}/settings/approval", post(approval::setting))
+        .route(
+            "/w/{ws}/posts/{post}/edit",
+            get(edit::page)
+                .post(edit::save)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::UPLOAD_FORM_LIMIT,
+                )),
+        )
         .route("/w/{ws}/posts/{post}/submit", post(approval::submit))
         .route("/w/{ws}/posts/{post}/approve", post(approval::approve))
         .route("/w/{ws}/posts/{post}/reject", post(approval::reject))

@@ -38,26 +38,30 @@ struct PostView {
     when: String,
     targets: Vec<TargetView>,
     images: Vec<ImageView>,
+    /// None of its channels has started: it can be edited.
+    editable: bool,
+    /// Why it can no longer be edited (empty when it can).
+    sent_note: String,
 }
 
 /// A channel that can be chosen, with its own text and how its network
 /// counts (for `count.js` and the preview).
-struct ChannelChoice {
-    id: i64,
-    name: String,
-    network: String,
-    checked: bool,
-    own: String,
-    counting: &'static str,
-    max: String,
-    max_images: usize,
+pub(super) struct ChannelChoice {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) network: String,
+    pub(super) checked: bool,
+    pub(super) own: String,
+    pub(super) counting: &'static str,
+    pub(super) max: String,
+    pub(super) max_images: usize,
 }
 
 /// An image of the post being composed (uploaded already).
-struct ImageView {
-    id: i64,
-    alt: String,
-    url: String,
+pub(super) struct ImageView {
+    pub(super) id: i64,
+    pub(super) alt: String,
+    pub(super) url: String,
 }
 
 /// How one channel will show the post.
@@ -101,6 +105,8 @@ struct PostsView {
     previews: Vec<PreviewView>,
     alt_missing: Vec<String>,
     repeat: super::compose_repeat::RepeatTyped,
+    /// The shared fields are composing, not editing.
+    editing: bool,
 }
 
 /// What was typed into the compose form.
@@ -131,7 +137,50 @@ pub(super) async fn render_with(
 }
 
 /// Room for new images in the form.
-const SLOTS: usize = 4;
+pub(super) const SLOTS: usize = 4;
+
+/// Why a post can no longer be edited, naming the channels it went (or
+/// is going) out on; empty when it can be.
+pub(super) fn sent_note(t: crate::i18n::Tr, targets: &[dialoog_store::Target]) -> String {
+    let sent = crate::edit::started(targets);
+    if sent.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = sent.iter().map(|x| x.channel_name.as_str()).collect();
+    t.fmt("edit.not_editable", &[("channels", &names.join(", "))])
+}
+
+/// Stores the form's new images (each checked by its first bytes) and
+/// adds them to `media` with the alt text typed beside them; gives the
+/// problems with files that are no image.
+pub(super) async fn store_uploads(
+    s: &AppState,
+    w: &WsCtx,
+    f: &UiUpload,
+    media: &mut Vec<(i64, String)>,
+) -> Result<Vec<dialoog_domain::FieldError>, UiError> {
+    let t = w.me.ctx.t;
+    let mut upload_errors = vec![];
+    for (name, file) in &f.files {
+        let Some(slot) = name.strip_prefix("file_") else {
+            continue;
+        };
+        let uploaded = match file {
+            Ok(bytes) => crate::media::upload(s, &w.me.user, w.m.workspace.id, bytes).await,
+            Err(e) => Err(e.clone().into()),
+        };
+        match uploaded {
+            Ok(m) => {
+                if !media.iter().any(|(id, _)| *id == m.id) {
+                    media.push((m.id, f.get(&format!("alt_new_{slot}"))));
+                }
+            }
+            Err(AppError::Invalid(errs)) => upload_errors.extend(errs),
+            Err(e) => return Err(UiError(e, t)),
+        }
+    }
+    Ok(upload_errors)
+}
 
 async fn render(
     s: &AppState,
@@ -240,6 +289,8 @@ async fn render(
                 r
             },
             series: p.series_id,
+            editable: crate::edit::started(&targets).is_empty(),
+            sent_note: sent_note(t, &targets),
             images: post_images
                 .iter()
                 .filter(|i| i.post_id == p.id)
@@ -308,6 +359,7 @@ async fn render(
         previews,
         alt_missing,
         repeat: typed.repeat,
+        editing: false,
     };
     Ok((status, html(&v, t)).into_response())
 }
@@ -378,25 +430,7 @@ pub async fn create(State(s): State<AppState>, w: WsCtx, f: UiUpload) -> Result<
         preview: f.get("action") == "preview",
         repeat: super::compose_repeat::RepeatTyped::from_form(&f.fields),
     };
-    let mut upload_errors = vec![];
-    for (name, file) in &f.files {
-        let Some(slot) = name.strip_prefix("file_") else {
-            continue;
-        };
-        let uploaded = match file {
-            Ok(bytes) => crate::media::upload(&s, &w.me.user, ws, bytes).await,
-            Err(e) => Err(e.clone().into()),
-        };
-        match uploaded {
-            Ok(m) => {
-                if !typed.media.iter().any(|(id, _)| *id == m.id) {
-                    typed.media.push((m.id, f.get(&format!("alt_new_{slot}"))));
-                }
-            }
-            Err(AppError::Invalid(errs)) => upload_errors.extend(errs),
-            Err(e) => return Err(UiError(e, t)),
-        }
-    }
+    let upload_errors = store_uploads(&s, &w, &f, &mut typed.media).await?;
     if !upload_errors.is_empty() {
         let errors = FieldErrs::from_error(AppError::Invalid(upload_errors), t)?;
         return render(&s, w, errors, None, typed, false, None).await;

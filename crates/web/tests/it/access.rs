@@ -125,6 +125,15 @@ fn scoped_api(feed: &str) -> Scoped {
             StatusCode::CREATED,
         ),
         (
+            // The planned draft made in `world` (in A): those who compose
+            // may edit.
+            "PATCH",
+            "/api/v1/workspaces/{ws}/posts/{planned}",
+            Action::ComposePosts,
+            Some(json!({"text": "Kerstbrood met spijs"})),
+            StatusCode::OK,
+        ),
+        (
             "POST",
             "/api/v1/workspaces/{ws}/calendar/feed",
             Action::ComposePosts,
@@ -375,6 +384,18 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
             "/w/{ws}/posts",
             Action::ComposePosts,
             "text=Idee&when=draft",
+        ),
+        (
+            "GET",
+            "/w/{ws}/posts/{planned}/edit",
+            Action::ComposePosts,
+            "",
+        ),
+        (
+            "POST",
+            "/w/{ws}/posts/{planned}/edit",
+            Action::ComposePosts,
+            "text=Kerstbrood&date=2030-01-10&time=10%3A00",
         ),
         ("GET", "/w/{ws}/calendar", Action::ViewPosts, ""),
         (

@@ -38,7 +38,7 @@ async fn upload(app: &App, token: &str, ws: i64, bytes: Vec<u8>) -> (StatusCode,
 
 /// A Bluesky channel as the API would store it (its rules need no
 /// network; nothing is published to it here).
-async fn bluesky_channel(app: &App, ws: i64) -> i64 {
+pub async fn bluesky_channel(app: &App, ws: i64) -> i64 {
     let creds = Credentials::Bluesky {
         service_url: "http://127.0.0.1:9".into(),
         identifier: "bakkerij.test".into(),

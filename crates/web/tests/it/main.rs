@@ -9,6 +9,7 @@ mod approval_client;
 mod calendar;
 mod channels;
 mod composer;
+mod edit;
 mod email;
 mod feeds;
 mod harness;

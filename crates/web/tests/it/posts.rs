@@ -211,7 +211,7 @@ async fn story(app: App, peer: MastodonPeer) {
         .await;
     assert_eq!(
         (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("post_started"))
+        (StatusCode::CONFLICT, Some("post_sent"))
     );
     let published = store.post(1, id).await.unwrap().1[0].id;
     let (s, _) = app
