@@ -15,6 +15,7 @@ mod compose;
 mod compose_repeat;
 pub mod forms;
 mod import;
+mod notifications;
 mod page;
 mod posts;
 mod schedule;
@@ -354,6 +355,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/account/two-factor/disable"),
     ("POST", "/account/tokens"),
     ("POST", "/account/tokens/{id}/revoke"),
+    ("GET", "/notifications"),
+    ("POST", "/notifications/read"),
     ("GET", "/w/{ws}"),
     ("GET", "/w/{ws}/area/{area}"),
     ("GET", "/w/{ws}/settings"),
@@ -433,6 +436,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/two-factor/disable", post(account::totp_disable))
         .route("/account/tokens", post(account::token_create))
         .route("/account/tokens/{id}/revoke", post(account::token_revoke))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/read", post(notifications::read))
         .route("/w/{ws}", get(workspace::overview))
         .route("/w/{ws}/area/{area}", get(workspace::area))
         .route(
