@@ -299,6 +299,16 @@ async fn copy_script() -> impl IntoResponse {
     )
 }
 
+async fn calendar_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/calendar.js"),
+    )
+}
+
 async fn count_script() -> impl IntoResponse {
     (
         [
@@ -513,6 +523,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/copy.js", get(copy_script))
         .route("/static/count.js", get(count_script))
+        .route("/static/calendar.js", get(calendar_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
 }
