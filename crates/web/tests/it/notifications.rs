@@ -251,3 +251,79 @@ async fn postgres_a_failed_post_is_a_notification_for_its_author_only() {
         story(app).await;
     }
 }
+
+/// The access matrix's rows for the person's own routes: every role sees
+/// exactly its own notifications, never those of a workspace it is not in,
+/// and marking read touches only its own.
+#[tokio::test]
+async fn every_role_sees_only_its_own_notifications() {
+    use dialoog_domain::Role;
+    let app = App::sqlite().await;
+    let owner = app.setup().await;
+    let a = app.workspace(&owner, "A").await;
+    let b = app.workspace(&owner, "B").await;
+    let (_, b_owner) = app.member(&owner, b, "owner@b.nl", "owner").await;
+    let store = &app.db.store;
+    store
+        .notify(b_owner, b, "post_failed", 99, "Geheim kanaal", NOW)
+        .await
+        .unwrap();
+    let mut people = vec![];
+    for role in Role::ALL {
+        let email = format!("{role}@a.nl");
+        let (token, id) = app.member(&owner, a, &email, role.as_str()).await;
+        store
+            .notify(id, a, "post_commented", 1, &format!("Over {role}"), NOW)
+            .await
+            .unwrap();
+        // One in B, where this person is not a member (any more).
+        store
+            .notify(id, b, "post_failed", 99, "Geheim kanaal", NOW)
+            .await
+            .unwrap();
+        people.push((role, token, email));
+    }
+    for (role, token, email) in &people {
+        let v = list(&app, token, "nl").await;
+        let got = v["notifications"].as_array().unwrap();
+        assert_eq!(
+            (v["unread"].as_i64(), got.len()),
+            (Some(1), 1),
+            "{role}: {v}"
+        );
+        assert_eq!(got[0]["workspace_id"], a, "{role}");
+        assert_eq!(got[0]["detail"], format!("Over {role}"), "{role}");
+        let browser = Browser::signed_in(&app, email).await;
+        let page = html(&browser, &app, "/notifications").await;
+        assert!(
+            page.contains(&format!("Over {role} heeft op je bericht gereageerd")),
+            "{role}"
+        );
+        assert!(
+            !page.contains("Geheim kanaal") && !page.contains(">B<"),
+            "{role}"
+        );
+        let r = browser.post(&app, "/notifications/read", "").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role}");
+        assert_eq!(list(&app, token, "nl").await["unread"], 0, "{role}");
+    }
+    // B's owner still has theirs unread.
+    let b_token = {
+        let (s, v) = app
+            .call(
+                "POST",
+                "/api/v1/auth/tokens",
+                None,
+                Some(serde_json::json!({"email": "owner@b.nl", "password": crate::harness::PASSWORD, "name": "t"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["token"].as_str().unwrap().to_owned()
+    };
+    let v = list(&app, &b_token, "nl").await;
+    assert_eq!(v["unread"], 1, "{v}");
+    assert_eq!(
+        v["notifications"][0]["title"],
+        "Niet gepubliceerd op Geheim kanaal"
+    );
+}
