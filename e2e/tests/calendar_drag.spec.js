@@ -1,6 +1,7 @@
 // Moving planned posts on the calendar by dragging them with the mouse: to
 // another day in the month view (the time of day stays), to another hour in
-// the week view; a drop in the past is refused next to the post, in Dutch.
+// the week view; a drop in the past, or in the hour the clock skips, is
+// refused next to the post, in Dutch.
 import { test, expect } from './fixtures.js';
 
 const PASSWORD = 'paars-fietsje-42';
@@ -36,11 +37,13 @@ async function draft(server, token, text, at) {
   return (await r.json()).id;
 }
 
-test('drag a post to another day and hour; a drop in the past is refused', async ({ page, server }) => {
+test('drag a post to another day and hour; drops in the past or in the skipped hour are refused', async ({ page, server }) => {
   const token = await setUp(page, server);
   // 10:00 in Amsterdam (winter time).
   const bread = await draft(server, token, 'Kerstbrood bestellen kan weer', '2030-03-10T09:00:00Z');
   const old = await draft(server, token, 'Paasbrood van vorig jaar', '2020-03-10T09:00:00Z');
+  // 02:30 in Amsterdam on Thursday 28 March 2030; that Sunday the clock skips 02:00–03:00.
+  const night = await draft(server, token, 'Nachtbakkers gezocht', '2030-03-28T01:30:00Z');
 
   // Month view: to the 20th, still at 10:00.
   await page.goto(`${server.url}/w/1/calendar?month=2030-03`);
@@ -60,6 +63,13 @@ test('drag a post to another day and hour; a drop in the past is refused', async
   await expect(page.getByText('Het bericht is verplaatst.')).toBeVisible();
   await page.reload();
   await expect(page.locator('#d-2030-03-21 li.hour[data-hour="15"]').locator(`#post-${bread} time`)).toHaveText('15:00');
+
+  // Into the hour the clock skips: refused in place, in words.
+  await page.goto(`${server.url}/w/1/calendar?week=2030-W13`);
+  await page.locator(`#post-${night} .entry-head`).dragTo(page.locator('#d-2030-03-31 li.hour[data-hour="02"]'));
+  await expect(page.locator(`#post-${night}`).getByRole('alert')).toHaveText(/02:30 bestaat niet op die dag/);
+  await page.reload();
+  await expect(page.locator('#d-2030-03-28').locator(`#post-${night} time`)).toHaveText('02:30');
 
   // In the past: refused next to the post, and it stays where it was.
   await page.goto(`${server.url}/w/1/calendar?month=2020-03`);
