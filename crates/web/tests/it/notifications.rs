@@ -327,3 +327,45 @@ async fn every_role_sees_only_its_own_notifications() {
         "Niet gepubliceerd op Geheim kanaal"
     );
 }
+
+/// The e-mail words a review decision as the app does, not as a failure.
+#[test]
+fn a_decision_is_mailed_in_the_apps_words() {
+    use dialoog_store::{MailNotice, Notification};
+    let notice = |kind: &str, locale: &str| MailNotice {
+        notification: Notification {
+            id: 1,
+            user_id: 2,
+            workspace_id: 3,
+            kind: kind.into(),
+            subject_id: 4,
+            detail: "Eva".into(),
+            created_at: NOW,
+            read_at: None,
+            mailed_at: None,
+        },
+        email: "anna@bakkerij.nl".into(),
+        name: "Anna".into(),
+        locale: locale.into(),
+        post_text: "Verse croissants".into(),
+        error_code: String::new(),
+        error: String::new(),
+    };
+    let url = "https://dialoog.bakkerij.example";
+    let (subject, body) = dialoog_web::notify_mail::message(&notice("post_approved", "nl"), url);
+    assert_eq!(subject, "Eva heeft je bericht goedgekeurd");
+    assert!(body.contains("Verse croissants"), "{body}");
+    assert!(body.contains("https://dialoog.bakkerij.example/w/3/posts#post-4"));
+    assert!(
+        !body.contains("niet gepubliceerd") && !body.contains("Waarom"),
+        "{body}"
+    );
+    let (subject, _) = dialoog_web::notify_mail::message(&notice("post_rejected", "en"), url);
+    assert_eq!(subject, "Eva sent your post back");
+    let (subject, body) = dialoog_web::notify_mail::message(&notice("post_failed", "en"), url);
+    assert_eq!(subject, "Not published on Eva");
+    assert!(
+        body.contains("Why: The network did not take the post."),
+        "{body}"
+    );
+}
