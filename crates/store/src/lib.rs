@@ -31,7 +31,7 @@ pub use edit::{PostEdit, ReviewStep};
 pub use error::StoreError;
 pub use media::{MediaInfo, PostExtras, PostImage};
 pub use models::*;
-pub use notifications::{MailNotice, Notification};
+pub use notifications::{MailNotice, Notification, ShownNotification};
 pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
 pub use schedule::{NewSeries, Series};
 pub use users::NewOwner;

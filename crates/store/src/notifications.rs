@@ -12,7 +12,8 @@ pub struct Notification {
     pub user_id: i64,
     /// The workspace it is about.
     pub workspace_id: i64,
-    /// `post_failed`, `post_unconfirmed`.
+    /// `post_failed`, `post_unconfirmed`, `post_approved`,
+    /// `post_rejected`, `post_commented`.
     pub kind: String,
     /// What it is about (a post's id).
     pub subject_id: i64,
@@ -56,12 +57,45 @@ impl Store {
         Ok(on!(self, p => sqlx::query_as(&sql).bind(user_id).bind(limit).fetch_all(p).await)?)
     }
 
-    /// How many of a person's notifications are unread.
+    /// How many of a person's notifications are unread, in the workspaces
+    /// they still belong to.
     pub async fn unread_notifications(&self, user_id: i64) -> Result<i64> {
         let (n,): (i64,) = on!(self, p => sqlx::query_as(
-            "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            "SELECT COUNT(*) FROM notifications n \
+             JOIN members m ON m.workspace_id = n.workspace_id AND m.user_id = n.user_id \
+             WHERE n.user_id = $1 AND n.read_at IS NULL")
             .bind(user_id).fetch_one(p).await)?;
         Ok(n)
+    }
+
+    /// A person's newest notifications as the app shows them: only those
+    /// of workspaces they still belong to, each with its workspace, its
+    /// post's text and, for a post that did not go out, the target's reason.
+    pub async fn shown_notifications(
+        &self,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ShownNotification>> {
+        let reason = |col: &str| {
+            format!(
+                "COALESCE((SELECT t.{col} FROM post_targets t WHERE t.post_id = n.subject_id \
+                 AND t.channel_name = n.detail AND t.state IN ('failed', 'unconfirmed') \
+                 AND n.kind IN ('post_failed', 'post_unconfirmed') ORDER BY t.id LIMIT 1), '')"
+            )
+        };
+        let sql = format!(
+            "SELECT n.id, n.workspace_id, w.name AS workspace_name, w.timezone, n.kind, \
+             n.subject_id, n.detail, n.created_at, n.read_at, COALESCE(p.text, '') AS post_text, \
+             {} AS error_code, {} AS error \
+             FROM notifications n \
+             JOIN members m ON m.workspace_id = n.workspace_id AND m.user_id = n.user_id \
+             JOIN workspaces w ON w.id = n.workspace_id \
+             LEFT JOIN posts p ON p.id = n.subject_id AND p.workspace_id = n.workspace_id \
+             WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2",
+            reason("error_code"),
+            reason("error")
+        );
+        Ok(on!(self, p => sqlx::query_as(&sql).bind(user_id).bind(limit).fetch_all(p).await)?)
     }
 
     /// Marks all of a person's notifications read.
@@ -164,6 +198,36 @@ pub struct MailNotice {
     /// The post's text (empty once the post is gone).
     pub post_text: String,
     /// Why the target did not go out, as a stable code (empty when unknown).
+    pub error_code: String,
+    /// The network's words.
+    pub error: String,
+}
+
+/// A notification as the app shows it (see [`Store::shown_notifications`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ShownNotification {
+    /// The notification's id.
+    pub id: i64,
+    /// The workspace it is about.
+    pub workspace_id: i64,
+    /// That workspace's name.
+    pub workspace_name: String,
+    /// That workspace's IANA timezone.
+    pub timezone: String,
+    /// What happened (see [`Notification::kind`]).
+    pub kind: String,
+    /// The post's id.
+    pub subject_id: i64,
+    /// A channel's name, or the name of the person who decided or commented.
+    pub detail: String,
+    /// When it happened.
+    pub created_at: i64,
+    /// When it was read.
+    pub read_at: Option<i64>,
+    /// The post's text (empty once the post is gone).
+    pub post_text: String,
+    /// Why the target did not go out, as a stable code (empty when unknown
+    /// or not about a failure).
     pub error_code: String,
     /// The network's words.
     pub error: String,

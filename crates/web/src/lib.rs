@@ -17,6 +17,7 @@ pub mod import;
 pub mod mail;
 pub mod media;
 pub mod metrics;
+pub mod notifications;
 pub mod notify_mail;
 pub mod posts;
 pub mod schedule;

@@ -42,40 +42,50 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The subject and body of the e-mail for `n`, in the person's language.
+/// The subject and body of the e-mail for `n`, in the person's language,
+/// worded as the app words it ([`crate::notifications`]).
 pub fn message(n: &MailNotice, public_url: &str) -> (String, String) {
+    use crate::notifications::{headline, is_failure, network_said, post_path, reason};
     let t = Tr(Locale::from_code(&n.locale).unwrap_or(Locale::Nl));
-    let kind = if n.notification.kind == "post_unconfirmed" {
-        "unconfirmed"
-    } else {
-        "failed"
-    };
-    let channel = n.notification.detail.as_str();
-    let reason = t
-        .get(&format!("posts.reason.{}", n.error_code))
-        .unwrap_or_else(|| t.s("mail.post.reason_unknown"));
-    let mut why = reason.to_owned();
-    if !n.error.is_empty() {
-        why.push('\n');
-        why.push_str(&t.fmt("mail.post.network_said", &[("error", &n.error)]));
-    }
+    let kind = n.notification.kind.as_str();
+    let detail = n.notification.detail.as_str();
     let mut text: String = n.post_text.chars().take(280).collect();
     if text.len() < n.post_text.len() {
         text.push('…');
     }
     let url = format!(
-        "{public_url}/w/{}/posts#post-{}",
-        n.notification.workspace_id, n.notification.subject_id
+        "{public_url}{}",
+        post_path(n.notification.workspace_id, n.notification.subject_id)
     );
-    let subject = t.fmt(
-        &format!("mail.post.{kind}.subject"),
-        &[("channel", channel)],
-    );
+    let subject = headline(t, kind, detail);
+    if !is_failure(kind) {
+        let body = t.fmt(
+            "mail.post.other.body",
+            &[
+                ("name", &n.name),
+                ("what", &subject),
+                ("text", &text),
+                ("url", &url),
+            ],
+        );
+        return (subject, body);
+    }
+    let mut why = reason(t, &n.error_code).to_owned();
+    let said = network_said(t, &n.error);
+    if !said.is_empty() {
+        why.push('\n');
+        why.push_str(&said);
+    }
+    let key = if kind == "post_unconfirmed" {
+        "mail.post.unconfirmed.body"
+    } else {
+        "mail.post.failed.body"
+    };
     let body = t.fmt(
-        &format!("mail.post.{kind}.body"),
+        key,
         &[
             ("name", &n.name),
-            ("channel", channel),
+            ("channel", detail),
             ("text", &text),
             ("reason", &why),
             ("url", &url),

@@ -8,6 +8,7 @@ mod calendar;
 mod dto;
 mod handlers;
 mod media;
+mod notifications;
 mod posts;
 mod schedule;
 
@@ -227,6 +228,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(media::upload_media))
         .routes(routes!(media::get_media))
         .routes(routes!(calendar::create_feed, calendar::delete_feed))
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))
         .routes(routes!(crate::metrics::render))
 }

@@ -121,6 +121,8 @@ struct EntryView {
 /// One hour of a day in the week view.
 struct HourView {
     label: String,
+    /// The hour alone (`09`), where a dragged post lands.
+    hour: String,
     entries: Vec<EntryView>,
 }
 
@@ -391,6 +393,7 @@ fn by_hour(entries: &[EntryView]) -> Vec<HourView> {
                 .cloned()
                 .collect();
             HourView {
+                hour: format!("{h:02}"),
                 label,
                 entries: mine,
             }

@@ -16,6 +16,7 @@ mod compose_repeat;
 mod edit;
 pub mod forms;
 mod import;
+mod notifications;
 mod page;
 mod posts;
 mod schedule;
@@ -299,6 +300,16 @@ async fn copy_script() -> impl IntoResponse {
     )
 }
 
+async fn calendar_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/calendar.js"),
+    )
+}
+
 async fn count_script() -> impl IntoResponse {
     (
         [
@@ -355,6 +366,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/account/two-factor/disable"),
     ("POST", "/account/tokens"),
     ("POST", "/account/tokens/{id}/revoke"),
+    ("GET", "/notifications"),
+    ("POST", "/notifications/read"),
     ("GET", "/w/{ws}"),
     ("GET", "/w/{ws}/area/{area}"),
     ("GET", "/w/{ws}/settings"),
@@ -436,6 +449,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/two-factor/disable", post(account::totp_disable))
         .route("/account/tokens", post(account::token_create))
         .route("/account/tokens/{id}/revoke", post(account::token_revoke))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/read", post(notifications::read))
         .route("/w/{ws}", get(workspace::overview))
         .route("/w/{ws}/area/{area}", get(workspace::area))
         .route(
@@ -519,6 +534,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/copy.js", get(copy_script))
         .route("/static/count.js", get(count_script))
+        .route("/static/calendar.js", get(calendar_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state, context))
 }

@@ -38,6 +38,8 @@ pub struct Page {
     pub is_admin: bool,
     /// The path of this page (for "return here" after switching language).
     pub path: String,
+    /// How many of the signed-in user's notifications are unread.
+    pub unread: i64,
 }
 
 /// The areas of a workspace: (slug, translation key). Areas that later
@@ -68,6 +70,7 @@ impl Page {
             nav: vec![],
             is_admin: false,
             path: path.to_owned(),
+            unread: 0,
         }
     }
 
@@ -81,6 +84,7 @@ impl Page {
                 .map(|m| (m.workspace.id, m.workspace.name.clone()))
                 .collect(),
             is_admin: me.user.is_admin,
+            unread: crate::notifications::unread(state, &me.user).await?,
             ..Self::anonymous(me.ctx.t, &me.ctx.csrf, path)
         })
     }

@@ -60,6 +60,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/media/{id}"),
     ("POST", "/api/v1/workspaces/{ws}/calendar/feed"),
     ("DELETE", "/api/v1/workspaces/{ws}/calendar/feed"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];

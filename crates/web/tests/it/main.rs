@@ -17,6 +17,7 @@ mod i18n;
 mod import;
 mod mail;
 mod mastodon;
+mod notifications;
 mod notify_mail;
 mod posts;
 mod props;

@@ -9,7 +9,7 @@ use dialoog_store::{NewOwner, NewPost, NewTarget, Outcome, Store};
 use dialoog_web::notify_mail::{MailLoopConfig, mail_once};
 use dialoog_web::{AppState, Mailer, WebConfig};
 
-const NOW: i64 = 1_790_000_000_000;
+pub const NOW: i64 = 1_790_000_000_000;
 
 fn state(store: Store, smtp_port: u16) -> AppState {
     AppState::new(
@@ -29,7 +29,13 @@ fn state(store: Store, smtp_port: u16) -> AppState {
 }
 
 /// A post on `channel` whose one attempt ends with `outcome`.
-async fn post_that_ends(store: &Store, ws: i64, channel: i64, text: &str, outcome: Outcome) -> i64 {
+pub async fn post_that_ends(
+    store: &Store,
+    ws: i64,
+    channel: i64,
+    text: &str,
+    outcome: Outcome,
+) -> i64 {
     let ch = store.channel(ws, channel).await.unwrap();
     let (post, _) = store
         .create_post(
