@@ -1,7 +1,7 @@
 //! Normalisation and tokens: done once per text, read by every later step.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,9 @@ const EMOTICONS: [&str; 32] = [
 
 /// Whether `c` starts an emoji.
 pub fn is_emoji(c: char) -> bool {
-    matches!(c as u32,
+    // Everything below U+203C (all of ASCII and the Latin letters) is no emoji.
+    c >= '\u{203C}'
+        && matches!(c as u32,
         0x1F300..=0x1F5FF | 0x1F600..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1F9FF | 0x1FA70..=0x1FAFF |
         0x2600..=0x26FF | 0x2700..=0x27BF | 0x1F1E6..=0x1F1FF | 0x2B50 | 0x2B55 | 0x203C | 0x2049)
 }
@@ -84,26 +86,35 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-fn lower(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        s.to_lowercase()
+/// Two or more letters and no lower-case one: `NIET`, `OK`.
+fn written_in_capitals(raw: &str) -> bool {
+    let mut letters = 0;
+    for c in raw.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        letters += usize::from(c.is_alphabetic());
     }
+    letters >= 2
 }
 
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
-    let caps = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2
-        && !raw.chars().any(char::is_lowercase);
-    let mut lower = lower(raw);
-    // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
-    if kind == TokenKind::Word && lower.contains('\u{2019}') {
-        lower = lower.replace('\u{2019}', "'");
-    }
-    let folded = if lower.is_ascii() {
-        lower.clone()
+    let caps = written_in_capitals(raw);
+    let (lower, folded) = if raw.is_ascii() {
+        let lower = raw.to_ascii_lowercase();
+        (lower.clone(), lower)
     } else {
-        fold(&lower)
+        let mut lower = raw.to_lowercase();
+        // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
+        if kind == TokenKind::Word && lower.contains('\u{2019}') {
+            lower = lower.replace('\u{2019}', "'");
+        }
+        let folded = if lower.is_ascii() {
+            lower.clone()
+        } else {
+            fold(&lower)
+        };
+        (lower, folded)
     };
     tokens.push(Token {
         kind,
@@ -116,7 +127,7 @@ fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
 }
 
 fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c))
 }
 
 impl Doc {
@@ -131,7 +142,10 @@ impl Doc {
         } else {
             input
         };
-        let text: String = if input.is_ascii() {
+        // Most texts are already in NFKC; the quick check says so without
+        // building the normalised copy.
+        let text: String = if input.is_ascii() || is_nfkc_quick(input.chars()) == IsNormalized::Yes
+        {
             input.to_owned()
         } else {
             input.nfkc().collect()
@@ -170,7 +184,10 @@ impl Doc {
                     && let Some(e) = EMOTICONS
                         .iter()
                         .filter(|e| {
-                            rest.len() >= e.len()
+                            e.as_bytes()
+                                .first()
+                                .is_some_and(|f| f.eq_ignore_ascii_case(&(c as u8)))
+                                && rest.len() >= e.len()
                                 && rest.is_char_boundary(e.len())
                                 && rest[..e.len()].eq_ignore_ascii_case(e)
                                 && rest[e.len()..].chars().next().is_none_or(|n| !word_char(n))
@@ -229,12 +246,15 @@ impl Doc {
                 let mut email = false;
                 for (off, n) in text[i..].char_indices() {
                     let pos = i + off;
+                    if word_char(n) || n == '_' {
+                        end = pos + n.len_utf8();
+                        continue;
+                    }
                     let next_is_word = text[pos + n.len_utf8()..]
                         .chars()
                         .next()
                         .is_some_and(word_char);
-                    if word_char(n) || n == '_' || ((n == '\'' || n == '\u{2019}') && next_is_word)
-                    {
+                    if (n == '\'' || n == '\u{2019}') && next_is_word {
                         end = pos + n.len_utf8();
                     } else if n == '@' && next_is_word && !email {
                         email = true;

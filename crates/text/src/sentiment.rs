@@ -249,7 +249,12 @@ fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
                 }
             }
         }
+        let first = word.as_bytes().first();
         for prefix in COMPOUND_PREFIXES {
+            // Comparing first letters skips most prefixes cheaply.
+            if prefix.as_bytes().first() != first {
+                continue;
+            }
             if let Some(rest) = word.strip_prefix(prefix).filter(|r| r.len() >= 3)
                 && let Some((p, _)) = polarity(rest, lang)
             {
