@@ -27,10 +27,14 @@ pub enum TokenKind {
 pub struct Token {
     /// What it is.
     pub kind: TokenKind,
-    /// Lower-cased, diacritics kept (`geïrriteerd`).
-    pub lower: String,
-    /// Lower-cased with diacritics removed, for matching (`geirriteerd`).
-    pub folded: String,
+    /// The lower-cased form, then the folded one where the two differ: one
+    /// allocation per token, none for the folded form of a plain word.
+    forms: String,
+    /// Where the lower-cased form ends in `forms`.
+    lower_end: usize,
+    /// Where the folded form starts in `forms`: 0 when it is the lower-cased
+    /// form itself.
+    folded_start: usize,
     /// Written in capitals (two or more letters, all upper case).
     pub caps: bool,
     /// A clause ends right after this token (`.`, `,`, `!`, `?`, `;`, `:`).
@@ -100,26 +104,28 @@ fn written_in_capitals(raw: &str) -> bool {
 
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
     let caps = written_in_capitals(raw);
-    let (lower, folded) = if raw.is_ascii() {
-        let lower = raw.to_ascii_lowercase();
-        (lower.clone(), lower)
+    let (forms, lower_end, folded_start) = if raw.is_ascii() {
+        (raw.to_ascii_lowercase(), raw.len(), 0)
     } else {
-        let mut lower = raw.to_lowercase();
+        let mut forms = raw.to_lowercase();
         // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
-        if kind == TokenKind::Word && lower.contains('\u{2019}') {
-            lower = lower.replace('\u{2019}', "'");
+        if kind == TokenKind::Word && forms.contains('\u{2019}') {
+            forms = forms.replace('\u{2019}', "'");
         }
-        let folded = if lower.is_ascii() {
-            lower.clone()
+        let lower_end = forms.len();
+        if forms.is_ascii() {
+            (forms, lower_end, 0)
         } else {
-            fold(&lower)
-        };
-        (lower, folded)
+            let folded = fold(&forms);
+            forms.push_str(&folded);
+            (forms, lower_end, lower_end)
+        }
     };
     tokens.push(Token {
         kind,
-        lower,
-        folded,
+        forms,
+        lower_end,
+        folded_start,
         caps,
         clause_end: false,
         sentence_end: false,
@@ -128,6 +134,22 @@ fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
 
 fn word_char(c: char) -> bool {
     c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c))
+}
+
+impl Token {
+    /// Lower-cased, diacritics kept (`geïrriteerd`).
+    pub fn lower(&self) -> &str {
+        self.forms.get(..self.lower_end).unwrap_or_default()
+    }
+
+    /// Lower-cased with diacritics removed, for matching (`geirriteerd`).
+    pub fn folded(&self) -> &str {
+        if self.folded_start == 0 {
+            self.lower()
+        } else {
+            self.forms.get(self.folded_start..).unwrap_or_default()
+        }
+    }
 }
 
 impl Doc {
@@ -306,7 +328,7 @@ mod tests {
         Doc::new(s)
             .tokens
             .into_iter()
-            .map(|t| (t.kind, t.lower))
+            .map(|t| (t.kind, t.lower().to_owned()))
             .collect()
     }
 
@@ -342,9 +364,9 @@ mod tests {
     #[test]
     fn dutch_folding() {
         let d = Doc::new("IJsselmeer ĳs Geïrriteerd café");
-        let f: Vec<&str> = d.tokens.iter().map(|t| t.folded.as_str()).collect();
+        let f: Vec<&str> = d.tokens.iter().map(|t| t.folded()).collect();
         assert_eq!(f, ["ijsselmeer", "ijs", "geirriteerd", "cafe"]);
-        assert_eq!(d.tokens[2].lower, "geïrriteerd");
+        assert_eq!(d.tokens[2].lower(), "geïrriteerd");
         assert!(Doc::new("NIET GOED").all_caps);
         assert!(Doc::new("Dit is NIET goed").tokens[2].caps);
     }
@@ -356,7 +378,7 @@ mod tests {
         assert_eq!(d.exclamations, 3);
         let d = Doc::new("Goed, maar duur. Don\u{2019}t!");
         assert!(!d.tokens[0].sentence_end && d.tokens[2].sentence_end);
-        assert_eq!(d.tokens[3].folded, "don't");
+        assert_eq!(d.tokens[3].folded(), "don't");
     }
 
     #[test]

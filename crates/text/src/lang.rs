@@ -215,16 +215,16 @@ pub fn detect_scores(doc: &Doc) -> (Option<Lang>, f32) {
     let mut votes: Votes = [0.0; ALL.len()];
     let mut words = 0u32;
     for t in doc.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
-        if t.lower.bytes().all(|b| b.is_ascii_digit()) {
+        if t.lower().bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         words += 1;
-        if let Some(v) = WORDS.get(t.lower.as_str()) {
+        if let Some(v) = WORDS.get(t.lower()) {
             for (a, b) in votes.iter_mut().zip(v) {
                 *a += b;
             }
         }
-        spelling_votes(&t.lower, &mut votes);
+        spelling_votes(t.lower(), &mut votes);
     }
     let total: f32 = votes.iter().sum();
     // The highest score (the first language on a tie) and the next highest.

@@ -171,7 +171,7 @@ const FALSE_FRIENDS: &[&str] = &[
 ];
 
 fn emoji_score(t: &Token) -> Option<f32> {
-    let s = t.lower.as_str();
+    let s = t.lower();
     let first = s.chars().next()?;
     let v = match t.kind {
         TokenKind::Emoticon => match s {
@@ -282,7 +282,8 @@ fn never_again(tokens: &[Token], i: usize) -> bool {
     let (Some(a), Some(b)) = (tokens.get(i), tokens.get(i + 1)) else {
         return false;
     };
-    (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
+    (a.folded() == "nooit" && b.folded() == "meer")
+        || (a.folded() == "never" && b.folded() == "again")
 }
 
 /// What a word does to its neighbours, looked up once per token.
@@ -320,8 +321,8 @@ pub(crate) fn role(t: &Token) -> Role {
     if t.kind != TokenKind::Word {
         return Role::default();
     }
-    let mut r = ROLES.get(t.folded.as_str()).copied().unwrap_or_default();
-    r.negator |= t.folded.ends_with("n't");
+    let mut r = ROLES.get(t.folded()).copied().unwrap_or_default();
+    r.negator |= t.folded().ends_with("n't");
     r
 }
 
@@ -359,12 +360,12 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 if roles[i].negator || (roles[i].intensity != 0.0 && modifies) {
                     continue;
                 }
-                match polarity(&t.lower, lang) {
+                match polarity(t.lower(), lang) {
                     Some((p, m)) => p * m,
                     None => continue,
                 }
             }
-            TokenKind::Hashtag => match polarity(t.lower.trim_start_matches('#'), lang) {
+            TokenKind::Hashtag => match polarity(t.lower().trim_start_matches('#'), lang) {
                 Some((p, m)) => p * m,
                 None => continue,
             },
@@ -401,8 +402,8 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             continue;
         }
         // "nog nooit zo'n lekkere taart": a superlative, not a negation.
-        if t.folded == "nooit" || t.folded == "never" {
-            let next = tokens.get(i + 1).map(|n| n.folded.as_str());
+        if t.folded() == "nooit" || t.folded() == "never" {
+            let next = tokens.get(i + 1).map(|n| n.folded());
             if next.is_some_and(|n| SUPERLATIVE_AFTER_NEGATOR.contains(&n)) {
                 continue;
             }
@@ -410,13 +411,13 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         // "nothing but praise", "niets dan lof": not a negation.
         if tokens
             .get(i + 1)
-            .is_some_and(|n| n.folded == "but" || n.folded == "dan")
+            .is_some_and(|n| n.folded() == "but" || n.folded() == "dan")
         {
             continue;
         }
         let mut forward = false;
         for j in i + 1..(i + 4).min(n) {
-            if SCOPE_BREAKERS.contains(&tokens[j].folded.as_str()) {
+            if SCOPE_BREAKERS.contains(&tokens[j].folded()) {
                 forward = true;
                 break;
             }
@@ -433,7 +434,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         }
         // Only Dutch negates what came before ("werkt niet"); English
         // "annoying that you can't reach anyone" does not.
-        if !forward && matches!(t.folded.as_str(), "niet" | "nooit" | "niks" | "niets") {
+        if !forward && matches!(t.folded(), "niet" | "nooit" | "niks" | "niets") {
             for j in (i.saturating_sub(3)..i).rev() {
                 if tokens[j].clause_end {
                     break;
@@ -468,14 +469,11 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let closing_not = n >= 2
         && tokens
             .last()
-            .is_some_and(|t| t.folded == "not" || t.folded == "niet")
+            .is_some_and(|t| t.folded() == "not" || t.folded() == "niet")
         && tokens.get(n - 2).is_some_and(|t| t.clause_end);
-    let ironic_tag = tokens.iter().any(|t| {
-        matches!(
-            t.lower.as_str(),
-            "#not" | "#ironie" | "#sarcasme" | "#sarcasm"
-        )
-    });
+    let ironic_tag = tokens
+        .iter()
+        .any(|t| matches!(t.lower(), "#not" | "#ironie" | "#sarcasme" | "#sarcasm"));
     if ironic_tag || doc.text.trim_end().ends_with("/s") || closing_not {
         sum = -sum;
     }

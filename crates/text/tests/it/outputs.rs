@@ -50,8 +50,8 @@ fn tokens(h: &mut Fnv, text: &str) {
     h.bytes(&[u8::from(doc.all_caps)]);
     for t in &doc.tokens {
         h.str(&format!("{:?}", t.kind));
-        h.str(&t.lower);
-        h.str(&t.folded);
+        h.str(t.lower());
+        h.str(t.folded());
         h.bytes(&[
             u8::from(t.caps),
             u8::from(t.clause_end),
