@@ -264,10 +264,16 @@ impl Doc {
                 continue;
             }
             if word_char(c) {
-                let mut end = i;
+                // ASCII letters, digits and `_` first, a byte at a time; the
+                // loop below goes on from there.
+                let plain = text.as_bytes()[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                let mut end = i + plain;
                 let mut email = false;
-                for (off, n) in text[i..].char_indices() {
-                    let pos = i + off;
+                for (off, n) in text[end..].char_indices() {
+                    let pos = i + plain + off;
                     if word_char(n) || n == '_' {
                         end = pos + n.len_utf8();
                         continue;
