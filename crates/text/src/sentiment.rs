@@ -48,7 +48,30 @@ pub struct Sentiment {
     pub label: Label,
 }
 
-fn load(src: &'static str, weight: f32, into: &mut FxHashMap<&'static str, f32>) {
+/// A word's polarity in the Dutch and in the English lexicon: both come
+/// from one look-up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Polarity {
+    nl: Option<f32>,
+    en: Option<f32>,
+}
+
+impl Polarity {
+    fn nl_mut(&mut self) -> &mut Option<f32> {
+        &mut self.nl
+    }
+
+    fn en_mut(&mut self) -> &mut Option<f32> {
+        &mut self.en
+    }
+}
+
+fn load(
+    src: &'static str,
+    weight: f32,
+    into: &mut FxHashMap<&'static str, Polarity>,
+    lexicon: fn(&mut Polarity) -> &mut Option<f32>,
+) {
     for (w, p) in src
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -56,27 +79,53 @@ fn load(src: &'static str, weight: f32, into: &mut FxHashMap<&'static str, f32>)
         .filter_map(|(w, p)| Some((w, p.trim().parse::<f32>().ok()?)))
     {
         // Earlier sources win: load the most trusted first.
-        into.entry(w).or_insert(p * weight);
+        lexicon(into.entry(w).or_default()).get_or_insert(p * weight);
     }
 }
 
-/// Dutch: Dialoog's own words first, then Pattern's adjectives.
-static NL: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
+/// Dutch: Dialoog's own words first, then Pattern's adjectives. English:
+/// Dialoog's own words, then VADER, then Pattern's adjectives at half weight
+/// (many are participles that rarely judge: "experienced").
+static LEXICON: LazyLock<FxHashMap<&'static str, Polarity>> = LazyLock::new(|| {
     let mut m = FxHashMap::default();
-    load(include_str!("../data/lexicon/nl-dialoog.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/nl-pattern.tsv"), 1.0, &mut m);
+    let (nl, en) = (Polarity::nl_mut, Polarity::en_mut);
+    load(
+        include_str!("../data/lexicon/nl-dialoog.tsv"),
+        1.0,
+        &mut m,
+        nl,
+    );
+    load(
+        include_str!("../data/lexicon/nl-pattern.tsv"),
+        1.0,
+        &mut m,
+        nl,
+    );
+    load(
+        include_str!("../data/lexicon/en-dialoog.tsv"),
+        1.0,
+        &mut m,
+        en,
+    );
+    load(
+        include_str!("../data/lexicon/en-vader.tsv"),
+        1.0,
+        &mut m,
+        en,
+    );
+    load(
+        include_str!("../data/lexicon/en-pattern.tsv"),
+        0.5,
+        &mut m,
+        en,
+    );
     m
 });
 
-/// English: Dialoog's own words, then VADER, then Pattern's adjectives at
-/// half weight (many are participles that rarely judge: "experienced").
-static EN: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
-    let mut m = FxHashMap::default();
-    load(include_str!("../data/lexicon/en-dialoog.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/en-vader.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/en-pattern.tsv"), 0.5, &mut m);
-    m
-});
+/// The Dutch lexicon's polarity of a word.
+fn dutch(word: &str) -> Option<f32> {
+    LEXICON.get(word).and_then(|p| p.nl)
+}
 
 const NEGATORS: &[&str] = &[
     "niet",
@@ -212,14 +261,13 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
         // No lexicon for these yet: only emoji and emoticons count.
         return None;
     }
-    let nl = || NL.get(word).copied();
-    let en = || EN.get(word).copied();
+    let p = LEXICON.get(word).copied().unwrap_or_default();
     match lang {
-        Some(Lang::En) => en(),
+        Some(Lang::En) => p.en,
         Some(Lang::Nl | Lang::Af) => {
-            nl().or_else(|| en().filter(|_| !FALSE_FRIENDS.contains(&word)))
+            p.nl.or_else(|| p.en.filter(|_| !FALSE_FRIENDS.contains(&word)))
         }
-        _ => nl().or_else(en),
+        _ => p.nl.or(p.en),
     }
 }
 
@@ -236,16 +284,16 @@ fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
     if lang != Some(Lang::En) {
         for suffix in ["ste", "st", "er", "e"] {
             if let Some(stem) = word.strip_suffix(suffix).filter(|s| s.len() >= 3) {
-                if let Some(p) = NL.get(stem) {
-                    return Some((*p, 1.0));
+                if let Some(p) = dutch(stem) {
+                    return Some((p, 1.0));
                 }
                 // goede → goed, but also "slechtte"-style doubled consonants.
                 let mut chars = stem.chars();
                 if let (Some(a), Some(b)) = (chars.next_back(), chars.next_back())
                     && a == b
-                    && let Some(p) = NL.get(&stem[..stem.len() - a.len_utf8()])
+                    && let Some(p) = dutch(&stem[..stem.len() - a.len_utf8()])
                 {
-                    return Some((*p, 1.0));
+                    return Some((p, 1.0));
                 }
             }
         }
