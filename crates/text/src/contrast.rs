@@ -20,7 +20,7 @@ pub(crate) const CONCESSIVE: &[&str] = &[
     "weliswaar",
 ];
 fn is_contrast(tokens: &[Token], roles: &[Role], i: usize) -> bool {
-    roles[i].contrast && tokens[i].folded != "toch" && !(i > 0 && roles[i - 1].negator)
+    roles[i].contrast && tokens[i].folded() != "toch" && !(i > 0 && roles[i - 1].negator)
 }
 
 fn is_concessive(tokens: &[Token], roles: &[Role], i: usize) -> bool {
@@ -28,10 +28,10 @@ fn is_concessive(tokens: &[Token], roles: &[Role], i: usize) -> bool {
     t.kind == TokenKind::Word
         && (roles[i].concessive
             // Dutch "al was de bediening traag"
-            || (t.folded == "al"
+            || (t.folded() == "al"
                 && tokens.get(i + 1).is_some_and(|n| {
                     matches!(
-                        n.folded.as_str(),
+                        n.folded(),
                         "was" | "is" | "waren" | "zijn" | "had" | "heeft" | "hadden"
                     )
                 })))

@@ -1,7 +1,7 @@
 //! Normalisation and tokens: done once per text, read by every later step.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +27,14 @@ pub enum TokenKind {
 pub struct Token {
     /// What it is.
     pub kind: TokenKind,
-    /// Lower-cased, diacritics kept (`geïrriteerd`).
-    pub lower: String,
-    /// Lower-cased with diacritics removed, for matching (`geirriteerd`).
-    pub folded: String,
+    /// The lower-cased form, then the folded one where the two differ: one
+    /// allocation per token, none for the folded form of a plain word.
+    forms: String,
+    /// Where the lower-cased form ends in `forms`.
+    lower_end: usize,
+    /// Where the folded form starts in `forms`: 0 when it is the lower-cased
+    /// form itself.
+    folded_start: usize,
     /// Written in capitals (two or more letters, all upper case).
     pub caps: bool,
     /// A clause ends right after this token (`.`, `,`, `!`, `?`, `;`, `:`).
@@ -64,7 +68,9 @@ const EMOTICONS: [&str; 32] = [
 
 /// Whether `c` starts an emoji.
 pub fn is_emoji(c: char) -> bool {
-    matches!(c as u32,
+    // Everything below U+203C (all of ASCII and the Latin letters) is no emoji.
+    c >= '\u{203C}'
+        && matches!(c as u32,
         0x1F300..=0x1F5FF | 0x1F600..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F900..=0x1F9FF | 0x1FA70..=0x1FAFF |
         0x2600..=0x26FF | 0x2700..=0x27BF | 0x1F1E6..=0x1F1FF | 0x2B50 | 0x2B55 | 0x203C | 0x2049)
 }
@@ -84,31 +90,42 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-fn lower(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        s.to_lowercase()
+/// Two or more letters and no lower-case one: `NIET`, `OK`.
+fn written_in_capitals(raw: &str) -> bool {
+    let mut letters = 0;
+    for c in raw.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        letters += usize::from(c.is_alphabetic());
     }
+    letters >= 2
 }
 
 fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
-    let caps = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2
-        && !raw.chars().any(char::is_lowercase);
-    let mut lower = lower(raw);
-    // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
-    if kind == TokenKind::Word && lower.contains('\u{2019}') {
-        lower = lower.replace('\u{2019}', "'");
-    }
-    let folded = if lower.is_ascii() {
-        lower.clone()
+    let caps = written_in_capitals(raw);
+    let (forms, lower_end, folded_start) = if raw.is_ascii() {
+        (raw.to_ascii_lowercase(), raw.len(), 0)
     } else {
-        fold(&lower)
+        let mut forms = raw.to_lowercase();
+        // Phones write `don’t`: one apostrophe, so `n't` and `'ll` read the same.
+        if kind == TokenKind::Word && forms.contains('\u{2019}') {
+            forms = forms.replace('\u{2019}', "'");
+        }
+        let lower_end = forms.len();
+        if forms.is_ascii() {
+            (forms, lower_end, 0)
+        } else {
+            let folded = fold(&forms);
+            forms.push_str(&folded);
+            (forms, lower_end, lower_end)
+        }
     };
     tokens.push(Token {
         kind,
-        lower,
-        folded,
+        forms,
+        lower_end,
+        folded_start,
         caps,
         clause_end: false,
         sentence_end: false,
@@ -116,7 +133,23 @@ fn push(tokens: &mut Vec<Token>, kind: TokenKind, raw: &str) {
 }
 
 fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c))
+}
+
+impl Token {
+    /// Lower-cased, diacritics kept (`geïrriteerd`).
+    pub fn lower(&self) -> &str {
+        self.forms.get(..self.lower_end).unwrap_or_default()
+    }
+
+    /// Lower-cased with diacritics removed, for matching (`geirriteerd`).
+    pub fn folded(&self) -> &str {
+        if self.folded_start == 0 {
+            self.lower()
+        } else {
+            self.forms.get(self.folded_start..).unwrap_or_default()
+        }
+    }
 }
 
 impl Doc {
@@ -131,7 +164,10 @@ impl Doc {
         } else {
             input
         };
-        let text: String = if input.is_ascii() {
+        // Most texts are already in NFKC; the quick check says so without
+        // building the normalised copy.
+        let text: String = if input.is_ascii() || is_nfkc_quick(input.chars()) == IsNormalized::Yes
+        {
             input.to_owned()
         } else {
             input.nfkc().collect()
@@ -170,7 +206,10 @@ impl Doc {
                     && let Some(e) = EMOTICONS
                         .iter()
                         .filter(|e| {
-                            rest.len() >= e.len()
+                            e.as_bytes()
+                                .first()
+                                .is_some_and(|f| f.eq_ignore_ascii_case(&(c as u8)))
+                                && rest.len() >= e.len()
                                 && rest.is_char_boundary(e.len())
                                 && rest[..e.len()].eq_ignore_ascii_case(e)
                                 && rest[e.len()..].chars().next().is_none_or(|n| !word_char(n))
@@ -225,16 +264,25 @@ impl Doc {
                 continue;
             }
             if word_char(c) {
-                let mut end = i;
+                // ASCII letters, digits and `_` first, a byte at a time; the
+                // loop below goes on from there.
+                let plain = text.as_bytes()[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                let mut end = i + plain;
                 let mut email = false;
-                for (off, n) in text[i..].char_indices() {
-                    let pos = i + off;
+                for (off, n) in text[end..].char_indices() {
+                    let pos = i + plain + off;
+                    if word_char(n) || n == '_' {
+                        end = pos + n.len_utf8();
+                        continue;
+                    }
                     let next_is_word = text[pos + n.len_utf8()..]
                         .chars()
                         .next()
                         .is_some_and(word_char);
-                    if word_char(n) || n == '_' || ((n == '\'' || n == '\u{2019}') && next_is_word)
-                    {
+                    if (n == '\'' || n == '\u{2019}') && next_is_word {
                         end = pos + n.len_utf8();
                     } else if n == '@' && next_is_word && !email {
                         email = true;
@@ -286,7 +334,7 @@ mod tests {
         Doc::new(s)
             .tokens
             .into_iter()
-            .map(|t| (t.kind, t.lower))
+            .map(|t| (t.kind, t.lower().to_owned()))
             .collect()
     }
 
@@ -322,9 +370,9 @@ mod tests {
     #[test]
     fn dutch_folding() {
         let d = Doc::new("IJsselmeer ĳs Geïrriteerd café");
-        let f: Vec<&str> = d.tokens.iter().map(|t| t.folded.as_str()).collect();
+        let f: Vec<&str> = d.tokens.iter().map(|t| t.folded()).collect();
         assert_eq!(f, ["ijsselmeer", "ijs", "geirriteerd", "cafe"]);
-        assert_eq!(d.tokens[2].lower, "geïrriteerd");
+        assert_eq!(d.tokens[2].lower(), "geïrriteerd");
         assert!(Doc::new("NIET GOED").all_caps);
         assert!(Doc::new("Dit is NIET goed").tokens[2].caps);
     }
@@ -336,7 +384,7 @@ mod tests {
         assert_eq!(d.exclamations, 3);
         let d = Doc::new("Goed, maar duur. Don\u{2019}t!");
         assert!(!d.tokens[0].sentence_end && d.tokens[2].sentence_end);
-        assert_eq!(d.tokens[3].folded, "don't");
+        assert_eq!(d.tokens[3].folded(), "don't");
     }
 
     #[test]

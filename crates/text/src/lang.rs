@@ -103,52 +103,104 @@ static WORDS: LazyLock<FxHashMap<&'static str, Votes>> = LazyLock::new(|| {
     m
 });
 
+/// The letter groups the spelling cues look for, found in one pass over the
+/// word's bytes (a substring search per cue costs more than the whole pass).
+/// The accented letters are matched on their UTF-8 bytes, which is the same
+/// as matching the characters.
+#[derive(Default)]
+struct Letters {
+    ij: bool,
+    oe: bool,
+    aa: bool,
+    uu: bool,
+    sch: bool,
+    ei: bool,
+    eid: bool,
+    qu: bool,
+    w: bool,
+    ww: bool,
+    /// ß, ä or ö.
+    german: bool,
+    /// ç, è or ê.
+    french: bool,
+    /// é.
+    e_acute: bool,
+    /// ñ.
+    n_tilde: bool,
+}
+
+impl Letters {
+    fn of(word: &[u8]) -> Self {
+        let mut l = Letters::default();
+        let (mut p2, mut p1) = (0u8, 0u8);
+        for &b in word {
+            match (p1, b) {
+                (b'i', b'j') => l.ij = true,
+                (b'o', b'e') => l.oe = true,
+                (b'a', b'a') => l.aa = true,
+                (b'u', b'u') => l.uu = true,
+                (b'c', b'h') if p2 == b's' => l.sch = true,
+                (b'e', b'i') => l.ei = true,
+                (b'i', b'd') if p2 == b'e' => l.eid = true,
+                (b'q', b'u') => l.qu = true,
+                (b'w', b'w') => l.ww = true,
+                (0xC3, 0x9F | 0xA4 | 0xB6) => l.german = true,
+                (0xC3, 0xA7 | 0xA8 | 0xAA) => l.french = true,
+                (0xC3, 0xA9) => l.e_acute = true,
+                (0xC3, 0xB1) => l.n_tilde = true,
+                _ => {}
+            }
+            l.w |= b == b'w';
+            (p2, p1) = (p1, b);
+        }
+        l
+    }
+}
+
 fn spelling_votes(word: &str, votes: &mut Votes) {
     let mut add = |l: Lang, w: f32| {
         if let Some(v) = votes.get_mut(l.index()) {
             *v += w;
         }
     };
-    if word.contains("ij")
+    let has = Letters::of(word.as_bytes());
+    let len = word.len();
+    if has.ij
         || word.ends_with("heid")
         || word.ends_with("lijk")
         || word.ends_with("tje")
-        || word.contains("oe") && word.len() > 3
-        || word.contains("aa")
-        || word.contains("uu")
+        || has.oe && len > 3
+        || has.aa
+        || has.uu
         || word.starts_with("ge") && word.ends_with('d')
     {
         add(Lang::Nl, 0.3);
     }
-    if word.contains("sch")
+    if has.sch
         || word.ends_with("ung")
         || word.ends_with("lich")
-        || word.contains('ß')
-        || word.contains('ä')
-        || word.contains('ö')
-        || word.contains("ei") && !word.contains("eid")
+        || has.german
+        || has.ei && !has.eid
     {
         add(Lang::De, 0.3);
     }
-    if word.contains('ç')
-        || word.contains('é') && word.len() > 2
-        || word.contains('è')
-        || word.contains('ê')
+    if has.french
+        || has.e_acute && len > 2
         || word.ends_with("eux")
-        || word.ends_with("tion") && word.len() > 5
-        || word.contains("qu")
+        || word.ends_with("tion") && len > 5
+        || has.qu
     {
         add(Lang::Fr, 0.25);
     }
-    if word.ends_with("ing") && word.len() > 4
+    if word.ends_with("ing") && len > 4
         || word.starts_with("th")
-        || word.contains('w') && !word.contains("ww")
+        || has.w && !has.ww
         || word.ends_with("ly")
-        || word.ends_with("ed") && word.len() > 4
+        || word.ends_with("ed") && len > 4
     {
         add(Lang::En, 0.25);
     }
-    if word.contains('ñ') || word.ends_with("ción") {
+    if has.n_tilde || word.ends_with("ción") {
         add(Lang::Es, 0.5);
     }
 }
@@ -163,22 +215,33 @@ pub fn detect_scores(doc: &Doc) -> (Option<Lang>, f32) {
     let mut votes: Votes = [0.0; ALL.len()];
     let mut words = 0u32;
     for t in doc.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
-        if t.lower.chars().all(|c| c.is_ascii_digit()) {
+        if t.lower().bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         words += 1;
-        if let Some(v) = WORDS.get(t.lower.as_str()) {
+        if let Some(v) = WORDS.get(t.lower()) {
             for (a, b) in votes.iter_mut().zip(v) {
                 *a += b;
             }
         }
-        spelling_votes(&t.lower, &mut votes);
+        spelling_votes(t.lower(), &mut votes);
     }
     let total: f32 = votes.iter().sum();
-    let mut ranked: Vec<(usize, f32)> = votes.iter().copied().enumerate().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let (best, best_score) = ranked.first().copied().unwrap_or((0, 0.0));
-    let second = ranked.get(1).map_or(0.0, |r| r.1);
+    // The highest score (the first language on a tie) and the next highest.
+    let mut best = 0;
+    for (i, v) in votes.iter().enumerate() {
+        if v.total_cmp(&votes[best]).is_gt() {
+            best = i;
+        }
+    }
+    let best_score = votes[best];
+    let second = votes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .map(|(_, v)| *v)
+        .max_by(f32::total_cmp)
+        .unwrap_or(0.0);
     let confidence = if total > 0.0 {
         (best_score - second) / total
     } else {

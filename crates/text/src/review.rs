@@ -87,7 +87,7 @@ const NEGATES: &[&str] = &[
 ];
 
 fn negates(t: &Token) -> bool {
-    t.kind == TokenKind::Word && (t.folded.ends_with("n't") || NEGATES.contains(&t.folded.as_str()))
+    t.kind == TokenKind::Word && (t.folded().ends_with("n't") || NEGATES.contains(&t.folded()))
 }
 
 /// Word classes of `data/lexicon/review-rules.tsv`, as bits.
@@ -176,8 +176,11 @@ fn is(word: &str, class: u16) -> bool {
 }
 
 fn digits(t: &Token) -> Option<u32> {
-    if !t.folded.is_empty() && t.folded.len() <= 2 && t.folded.bytes().all(|b| b.is_ascii_digit()) {
-        t.folded.parse().ok()
+    if !t.folded().is_empty()
+        && t.folded().len() <= 2
+        && t.folded().bytes().all(|b| b.is_ascii_digit())
+    {
+        t.folded().parse().ok()
     } else {
         None
     }
@@ -218,14 +221,14 @@ fn number(t: &Token) -> Option<u32> {
     if t.kind != TokenKind::Word {
         return None;
     }
-    digits(t).or_else(|| match WORDS.classes.get(t.folded.as_str()) {
+    digits(t).or_else(|| match WORDS.classes.get(t.folded()) {
         Some((bits, n)) if bits & NUMBER != 0 => Some(*n),
         _ => None,
     })
 }
 
 fn word(tokens: &[Token], i: usize) -> &str {
-    tokens.get(i).map_or("", |t| t.folded.as_str())
+    tokens.get(i).map_or("", |t| t.folded())
 }
 
 /// Indices before `i` in the same clause, nearest first, at most `k`.
@@ -251,7 +254,7 @@ fn after(tokens: &[Token], i: usize, k: usize) -> impl Iterator<Item = usize> + 
 /// A rating written in text at `i`: `(value, tokens it spans)`.
 fn rating(tokens: &[Token], i: usize, n: u32) -> Option<(f32, usize)> {
     let t = &tokens[i];
-    let digits = t.folded.bytes().all(|b| b.is_ascii_digit());
+    let digits = t.folded().bytes().all(|b| b.is_ascii_digit());
     let out_of = |n: u32, d: u32| (d == 5 || d == 10) && n <= d;
     let stars = |w: &str| {
         matches!(
@@ -304,12 +307,12 @@ fn scale(n: u32, d: u32) -> f32 {
 /// A fixed expression starting at `i` ("to die for", "valt tegen"); its value
 /// may still be negated ("didn't let me down").
 fn phrase(tokens: &[Token], i: usize, marks: &mut [Mark]) -> bool {
-    let Some(candidates) = WORDS.phrases.get(tokens[i].folded.as_str()) else {
+    let Some(candidates) = WORDS.phrases.get(tokens[i].folded()) else {
         return false;
     };
     for (words, v) in candidates {
         let fits = words.iter().enumerate().skip(1).all(|(k, w)| {
-            tokens.get(i + k).is_some_and(|t| t.folded == *w) && !tokens[i + k - 1].clause_end
+            tokens.get(i + k).is_some_and(|t| t.folded() == *w) && !tokens[i + k - 1].clause_end
         });
         if fits {
             marks[i] = Mark::Set(*v);
@@ -337,7 +340,7 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
         // One look-up per word; most words have no rule.
         let (bits, k) = match digits(t) {
             Some(k) => (NUMBER, k),
-            None => match WORDS.classes.get(t.folded.as_str()) {
+            None => match WORDS.classes.get(t.folded()) {
                 Some(c) => *c,
                 None => continue,
             },
@@ -345,7 +348,7 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
         if bits & PHRASE != 0 && phrase(tokens, i, &mut marks) {
             continue;
         }
-        let Some(trigger) = trigger(&t.folded, bits, k) else {
+        let Some(trigger) = trigger(t.folded(), bits, k) else {
             continue;
         };
         match trigger {
@@ -384,14 +387,14 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
                 if let Some(j) = neg {
                     marks[j] = Mark::Skip;
                     marks[i] = Mark::Final(-0.6);
-                } else if t.folded == "waard" || after(tokens, i, 3).next().is_some() {
+                } else if t.folded() == "waard" || after(tokens, i, 3).next().is_some() {
                     // "worth every penny", "worth the wait", "de moeite waard"
                     marks[i] = Mark::Final(0.5);
                 }
             }
             Trigger::Bother => {
                 // "don't bother": negation makes it worse.
-                if t.folded == "bother"
+                if t.folded() == "bother"
                     && let Some(j) = before(tokens, i, 2).find(|&j| negates(&tokens[j]))
                 {
                     marks[j] = Mark::Skip;
@@ -440,7 +443,7 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
                         *m = Mark::Skip;
                     }
                     marks[j] = Mark::Set(-0.4);
-                } else if t.folded == "te"
+                } else if t.folded() == "te"
                     && word(tokens, i.wrapping_sub(1)) == "niet"
                     && is(word(tokens, i + 1), NOT_TO)
                 {
@@ -490,7 +493,7 @@ pub(crate) fn mark(tokens: &[Token]) -> Vec<Mark> {
                 if before(tokens, i, 4)
                     .any(|j| matches!(word(tokens, j), "valt" | "viel" | "vallen" | "vielen"))
                 {
-                    marks[i] = Mark::Set(if t.folded == "tegen" { -0.5 } else { 0.4 });
+                    marks[i] = Mark::Set(if t.folded() == "tegen" { -0.5 } else { 0.4 });
                 }
             }
             Trigger::Waste => {

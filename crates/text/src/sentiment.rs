@@ -48,7 +48,30 @@ pub struct Sentiment {
     pub label: Label,
 }
 
-fn load(src: &'static str, weight: f32, into: &mut FxHashMap<&'static str, f32>) {
+/// A word's polarity in the Dutch and in the English lexicon: both come
+/// from one look-up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Polarity {
+    nl: Option<f32>,
+    en: Option<f32>,
+}
+
+impl Polarity {
+    fn nl_mut(&mut self) -> &mut Option<f32> {
+        &mut self.nl
+    }
+
+    fn en_mut(&mut self) -> &mut Option<f32> {
+        &mut self.en
+    }
+}
+
+fn load(
+    src: &'static str,
+    weight: f32,
+    into: &mut FxHashMap<&'static str, Polarity>,
+    lexicon: fn(&mut Polarity) -> &mut Option<f32>,
+) {
     for (w, p) in src
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -56,27 +79,53 @@ fn load(src: &'static str, weight: f32, into: &mut FxHashMap<&'static str, f32>)
         .filter_map(|(w, p)| Some((w, p.trim().parse::<f32>().ok()?)))
     {
         // Earlier sources win: load the most trusted first.
-        into.entry(w).or_insert(p * weight);
+        lexicon(into.entry(w).or_default()).get_or_insert(p * weight);
     }
 }
 
-/// Dutch: Dialoog's own words first, then Pattern's adjectives.
-static NL: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
+/// Dutch: Dialoog's own words first, then Pattern's adjectives. English:
+/// Dialoog's own words, then VADER, then Pattern's adjectives at half weight
+/// (many are participles that rarely judge: "experienced").
+static LEXICON: LazyLock<FxHashMap<&'static str, Polarity>> = LazyLock::new(|| {
     let mut m = FxHashMap::default();
-    load(include_str!("../data/lexicon/nl-dialoog.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/nl-pattern.tsv"), 1.0, &mut m);
+    let (nl, en) = (Polarity::nl_mut, Polarity::en_mut);
+    load(
+        include_str!("../data/lexicon/nl-dialoog.tsv"),
+        1.0,
+        &mut m,
+        nl,
+    );
+    load(
+        include_str!("../data/lexicon/nl-pattern.tsv"),
+        1.0,
+        &mut m,
+        nl,
+    );
+    load(
+        include_str!("../data/lexicon/en-dialoog.tsv"),
+        1.0,
+        &mut m,
+        en,
+    );
+    load(
+        include_str!("../data/lexicon/en-vader.tsv"),
+        1.0,
+        &mut m,
+        en,
+    );
+    load(
+        include_str!("../data/lexicon/en-pattern.tsv"),
+        0.5,
+        &mut m,
+        en,
+    );
     m
 });
 
-/// English: Dialoog's own words, then VADER, then Pattern's adjectives at
-/// half weight (many are participles that rarely judge: "experienced").
-static EN: LazyLock<FxHashMap<&'static str, f32>> = LazyLock::new(|| {
-    let mut m = FxHashMap::default();
-    load(include_str!("../data/lexicon/en-dialoog.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/en-vader.tsv"), 1.0, &mut m);
-    load(include_str!("../data/lexicon/en-pattern.tsv"), 0.5, &mut m);
-    m
-});
+/// The Dutch lexicon's polarity of a word.
+fn dutch(word: &str) -> Option<f32> {
+    LEXICON.get(word).and_then(|p| p.nl)
+}
 
 const NEGATORS: &[&str] = &[
     "niet",
@@ -171,7 +220,7 @@ const FALSE_FRIENDS: &[&str] = &[
 ];
 
 fn emoji_score(t: &Token) -> Option<f32> {
-    let s = t.lower.as_str();
+    let s = t.lower();
     let first = s.chars().next()?;
     let v = match t.kind {
         TokenKind::Emoticon => match s {
@@ -212,14 +261,13 @@ fn lookup(word: &str, lang: Option<Lang>) -> Option<f32> {
         // No lexicon for these yet: only emoji and emoticons count.
         return None;
     }
-    let nl = || NL.get(word).copied();
-    let en = || EN.get(word).copied();
+    let p = LEXICON.get(word).copied().unwrap_or_default();
     match lang {
-        Some(Lang::En) => en(),
+        Some(Lang::En) => p.en,
         Some(Lang::Nl | Lang::Af) => {
-            nl().or_else(|| en().filter(|_| !FALSE_FRIENDS.contains(&word)))
+            p.nl.or_else(|| p.en.filter(|_| !FALSE_FRIENDS.contains(&word)))
         }
-        _ => nl().or_else(en),
+        _ => p.nl.or(p.en),
     }
 }
 
@@ -236,20 +284,25 @@ fn polarity(word: &str, lang: Option<Lang>) -> Option<(f32, f32)> {
     if lang != Some(Lang::En) {
         for suffix in ["ste", "st", "er", "e"] {
             if let Some(stem) = word.strip_suffix(suffix).filter(|s| s.len() >= 3) {
-                if let Some(p) = NL.get(stem) {
-                    return Some((*p, 1.0));
+                if let Some(p) = dutch(stem) {
+                    return Some((p, 1.0));
                 }
                 // goede → goed, but also "slechtte"-style doubled consonants.
                 let mut chars = stem.chars();
                 if let (Some(a), Some(b)) = (chars.next_back(), chars.next_back())
                     && a == b
-                    && let Some(p) = NL.get(&stem[..stem.len() - a.len_utf8()])
+                    && let Some(p) = dutch(&stem[..stem.len() - a.len_utf8()])
                 {
-                    return Some((*p, 1.0));
+                    return Some((p, 1.0));
                 }
             }
         }
+        let first = word.as_bytes().first();
         for prefix in COMPOUND_PREFIXES {
+            // Comparing first letters skips most prefixes cheaply.
+            if prefix.as_bytes().first() != first {
+                continue;
+            }
             if let Some(rest) = word.strip_prefix(prefix).filter(|r| r.len() >= 3)
                 && let Some((p, _)) = polarity(rest, lang)
             {
@@ -277,7 +330,8 @@ fn never_again(tokens: &[Token], i: usize) -> bool {
     let (Some(a), Some(b)) = (tokens.get(i), tokens.get(i + 1)) else {
         return false;
     };
-    (a.folded == "nooit" && b.folded == "meer") || (a.folded == "never" && b.folded == "again")
+    (a.folded() == "nooit" && b.folded() == "meer")
+        || (a.folded() == "never" && b.folded() == "again")
 }
 
 /// What a word does to its neighbours, looked up once per token.
@@ -315,8 +369,8 @@ pub(crate) fn role(t: &Token) -> Role {
     if t.kind != TokenKind::Word {
         return Role::default();
     }
-    let mut r = ROLES.get(t.folded.as_str()).copied().unwrap_or_default();
-    r.negator |= t.folded.ends_with("n't");
+    let mut r = ROLES.get(t.folded()).copied().unwrap_or_default();
+    r.negator |= t.folded().ends_with("n't");
     r
 }
 
@@ -354,12 +408,12 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
                 if roles[i].negator || (roles[i].intensity != 0.0 && modifies) {
                     continue;
                 }
-                match polarity(&t.lower, lang) {
+                match polarity(t.lower(), lang) {
                     Some((p, m)) => p * m,
                     None => continue,
                 }
             }
-            TokenKind::Hashtag => match polarity(t.lower.trim_start_matches('#'), lang) {
+            TokenKind::Hashtag => match polarity(t.lower().trim_start_matches('#'), lang) {
                 Some((p, m)) => p * m,
                 None => continue,
             },
@@ -396,8 +450,8 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
             continue;
         }
         // "nog nooit zo'n lekkere taart": a superlative, not a negation.
-        if t.folded == "nooit" || t.folded == "never" {
-            let next = tokens.get(i + 1).map(|n| n.folded.as_str());
+        if t.folded() == "nooit" || t.folded() == "never" {
+            let next = tokens.get(i + 1).map(|n| n.folded());
             if next.is_some_and(|n| SUPERLATIVE_AFTER_NEGATOR.contains(&n)) {
                 continue;
             }
@@ -405,13 +459,13 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         // "nothing but praise", "niets dan lof": not a negation.
         if tokens
             .get(i + 1)
-            .is_some_and(|n| n.folded == "but" || n.folded == "dan")
+            .is_some_and(|n| n.folded() == "but" || n.folded() == "dan")
         {
             continue;
         }
         let mut forward = false;
         for j in i + 1..(i + 4).min(n) {
-            if SCOPE_BREAKERS.contains(&tokens[j].folded.as_str()) {
+            if SCOPE_BREAKERS.contains(&tokens[j].folded()) {
                 forward = true;
                 break;
             }
@@ -428,7 +482,7 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
         }
         // Only Dutch negates what came before ("werkt niet"); English
         // "annoying that you can't reach anyone" does not.
-        if !forward && matches!(t.folded.as_str(), "niet" | "nooit" | "niks" | "niets") {
+        if !forward && matches!(t.folded(), "niet" | "nooit" | "niks" | "niets") {
             for j in (i.saturating_sub(3)..i).rev() {
                 if tokens[j].clause_end {
                     break;
@@ -463,14 +517,11 @@ pub fn score(doc: &Doc, lang: Option<Lang>) -> Sentiment {
     let closing_not = n >= 2
         && tokens
             .last()
-            .is_some_and(|t| t.folded == "not" || t.folded == "niet")
+            .is_some_and(|t| t.folded() == "not" || t.folded() == "niet")
         && tokens.get(n - 2).is_some_and(|t| t.clause_end);
-    let ironic_tag = tokens.iter().any(|t| {
-        matches!(
-            t.lower.as_str(),
-            "#not" | "#ironie" | "#sarcasme" | "#sarcasm"
-        )
-    });
+    let ironic_tag = tokens
+        .iter()
+        .any(|t| matches!(t.lower(), "#not" | "#ironie" | "#sarcasme" | "#sarcasm"));
     if ironic_tag || doc.text.trim_end().ends_with("/s") || closing_not {
         sum = -sum;
     }

@@ -90,7 +90,7 @@ pub(crate) fn layout(doc: &Doc, out: &mut String) {
         match t.kind {
             TokenKind::Word | TokenKind::Hashtag | TokenKind::Mention => {
                 out.push(' ');
-                out.push_str(&t.folded);
+                out.push_str(t.folded());
             }
             _ => out.push_str(GAP),
         }
@@ -284,7 +284,7 @@ mod tests {
                     t.kind,
                     TokenKind::Word | TokenKind::Hashtag | TokenKind::Mention
                 )
-                .then_some((t.folded.as_str(), t.kind))
+                .then_some((t.folded(), t.kind))
             })
             .collect();
         q.eval(lang, "mastodon", &mut |t: &Term| match t {

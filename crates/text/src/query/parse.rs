@@ -150,7 +150,7 @@ fn lex(input: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
             let words: Vec<String> = doc
                 .tokens
                 .iter()
-                .map(|t| t.folded.trim_start_matches(['#', '@']).to_owned())
+                .map(|t| t.folded().trim_start_matches(['#', '@']).to_owned())
                 .collect();
             if words.is_empty() {
                 return err(start, ParseErrorKind::EmptyTerm);
@@ -225,7 +225,7 @@ fn term(pos: usize, w: &str) -> Result<Query, ParseError> {
     }
     // A word as the tokenizer sees it ("e-mail" → e, mail as a phrase).
     let doc = crate::Doc::new(w);
-    let words: Vec<String> = doc.tokens.iter().map(|t| t.folded.clone()).collect();
+    let words: Vec<String> = doc.tokens.iter().map(|t| t.folded().to_owned()).collect();
     match words.len() {
         0 => err(ParseErrorKind::EmptyTerm),
         1 => Ok(Query::Term(Term::Word(
