@@ -144,7 +144,7 @@ impl Store {
                 }
             };
             if let Some(round) = round {
-                let _ = thread_entry!(tx, id, who, "edited", round, "", now);
+                let _ = thread_entry!(tx, id, who, "reopened", round, "", now);
             }
             tx.commit().await?;
             Ok(round)

@@ -120,7 +120,7 @@ pub async fn edit(
             if draft {
                 (When::Draft(Some(at)), Some(at), false)
             } else {
-                (When::At(at), Some(at.max(now)), false)
+                (When::At(at), Some(at), false)
             }
         }
         Some(None) if post.scheduled_at.is_some() => {
@@ -180,7 +180,12 @@ pub async fn edit(
     };
     let change = PostEdit {
         text: c.text.trim().to_owned(),
-        scheduled_at: new_at,
+        // A time up to the check's grace in the past means now.
+        scheduled_at: if draft {
+            new_at
+        } else {
+            new_at.map(|at| at.max(now))
+        },
         clear_time: clear,
         campaign: c.campaign.trim().to_owned(),
         media: c

@@ -440,9 +440,15 @@ async fn send_back_story(app: App, peer: MastodonPeer) {
         ]
     );
     let log = audit_actions(&app).await;
-    for action in ["post.rejected", "post.commented", "post.review_reopened"] {
+    for action in ["post.rejected", "post.commented"] {
         assert!(log.iter().any(|(_, a, _)| a == action), "{action}: {log:?}");
     }
+    // The editor's change of time is an edit that sends it back to review.
+    assert!(
+        log.iter()
+            .any(|(_, a, d)| a == "post.edited" && d.contains("\"to_review\":true")),
+        "{log:?}"
+    );
 }
 
 #[tokio::test]
