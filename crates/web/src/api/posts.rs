@@ -297,15 +297,7 @@ pub async fn create_post(
     };
     let made = crate::posts::create(&s, &u, ws, &compose).await?;
     let mut out = dto(&s, made).await?;
-    let t = super::current_tr();
-    out.warnings = crate::posts::warnings(&compose)
-        .iter()
-        .map(|w| Warning {
-            field: w.field.to_owned(),
-            code: w.code.to_owned(),
-            message: crate::error::field_message(t, w),
-        })
-        .collect();
+    out.warnings = warnings_out(&crate::posts::warnings(&compose));
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -389,15 +381,7 @@ pub async fn change_post(
     };
     let (post, warnings) = crate::edit::edit(&s, &u, ws, id, &edit).await?;
     let mut out = dto(&s, post).await?;
-    let t = super::current_tr();
-    out.warnings = warnings
-        .iter()
-        .map(|w| Warning {
-            field: w.field.to_owned(),
-            code: w.code.to_owned(),
-            message: crate::error::field_message(t, w),
-        })
-        .collect();
+    out.warnings = warnings_out(&warnings);
     Ok(Json(out))
 }
 
@@ -429,4 +413,17 @@ pub async fn settle_target(
     }
     crate::posts::settle(&s, &u, ws, target, r.found).await?;
     Ok(Json(dto(&s, s.store.post(ws, id).await?).await?))
+}
+
+/// Warnings (stored, but worth a look) in the caller's language.
+fn warnings_out(warnings: &[dialoog_domain::FieldError]) -> Vec<Warning> {
+    let t = super::current_tr();
+    warnings
+        .iter()
+        .map(|w| Warning {
+            field: w.field.to_owned(),
+            code: w.code.to_owned(),
+            message: crate::error::field_message(t, w),
+        })
+        .collect()
 }
