@@ -62,6 +62,9 @@ impl Role {
             A::ComposePosts => matches!(self, R::Owner | R::Manager | R::Editor),
             A::ApprovePosts => matches!(self, R::Owner | R::Manager | R::Client),
             A::CommentPosts => !matches!(self, R::Agent),
+            // Clients see what is published and approve; customers' words
+            // and the team's notes are not theirs to read.
+            A::ViewInbox | A::AnswerInbox => !matches!(self, R::Client),
             A::SyncChannels => !matches!(self, R::Client),
             A::EditSettings | A::ManageMembers | A::ViewAudit | A::ManageChannels => {
                 matches!(self, R::Owner | R::Manager)
@@ -107,11 +110,15 @@ pub enum Action {
     ApprovePosts,
     /// Comment on a post.
     CommentPosts,
+    /// Read the inbox: conversations, contacts, notes.
+    ViewInbox,
+    /// Answer, note, tag, assign, snooze and resolve conversations.
+    AnswerInbox,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewWorkspace,
         Action::ViewMembers,
         Action::EditSettings,
@@ -125,6 +132,8 @@ impl Action {
         Action::ComposePosts,
         Action::ApprovePosts,
         Action::CommentPosts,
+        Action::ViewInbox,
+        Action::AnswerInbox,
     ];
 }
 

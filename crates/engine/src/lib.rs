@@ -7,6 +7,7 @@
 pub mod cleanup;
 pub mod dispatcher;
 pub mod poller;
+pub mod reply;
 pub mod secrets;
 pub mod series;
 pub mod sync;

@@ -144,8 +144,32 @@ pub async fn connector_check(credentials: &Credentials) -> Result<String, Connec
     credentials.connector()?.check().await
 }
 
+/// The longest stretch of an item read for its language and sentiment
+/// (the start of a long e-mail says enough).
+const ANALYSED_BYTES: usize = 8 * 1024;
+
+/// An item's language and sentiment, from the text crate.
+fn analyse(text: &str) -> (Option<String>, String, f64) {
+    let mut end = text.len().min(ANALYSED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let doc = dialoog_text::Doc::new(&text[..end]);
+    let lang = dialoog_text::lang::detect(&doc);
+    let s = dialoog_text::sentiment::score(&doc, lang);
+    (
+        lang.map(|l| l.code().to_owned()),
+        s.label.as_str().to_owned(),
+        f64::from(s.score),
+    )
+}
+
 fn to_new(it: InboundItem) -> NewItem {
+    let (lang, sentiment, score) = analyse(&it.text);
     NewItem {
+        lang,
+        sentiment: Some(sentiment),
+        score: Some(score),
         external_id: it.external_id,
         kind: it.kind.as_str().to_owned(),
         author_id: it.author.id,
@@ -230,6 +254,11 @@ pub async fn sync_channel(
             let n = f.items.len();
             let items: Vec<NewItem> = f.items.into_iter().map(to_new).collect();
             let new = store.insert_items(channel.id, &items, now).await?;
+            // Stored items are safe; threading them into conversations may
+            // fail and is then done by the next sync.
+            if let Err(e) = store.thread_items(channel.id, now).await {
+                tracing::warn!(channel = channel.id, error = %e, "threading items failed");
+            }
             let every = connector
                 .as_ref()
                 .map_or(MAX_BACKOFF, |c| c.rules().poll_interval);

@@ -56,6 +56,12 @@ pub struct NewItem {
     pub published_at: Option<i64>,
     /// Attached media, as a JSON array.
     pub media: String,
+    /// Its language (ISO 639-1), where it could be told.
+    pub lang: Option<String>,
+    /// `positive`, `negative` or `neutral`, where it was scored.
+    pub sentiment: Option<String>,
+    /// The sentiment score, -1.0 to 1.0.
+    pub score: Option<f64>,
 }
 
 /// A stored inbound item.
@@ -67,6 +73,9 @@ pub struct Item {
     pub channel_id: i64,
     /// When it was stored.
     pub fetched_at: i64,
+    /// The conversation it was threaded into (`None` until threaded, and
+    /// for posts from feeds).
+    pub conversation_id: Option<i64>,
     /// What the network said.
     #[sqlx(flatten)]
     pub item: NewItem,
@@ -88,7 +97,7 @@ pub struct SyncRecord<'a> {
 }
 
 const CHANNEL_COLS: &str = "id, workspace_id, network, name, credentials, cursor, status, status_reason, status_since, last_sync_at, created_at, next_sync_at";
-const ITEM_COLS: &str = "id, channel_id, external_id, kind, author_id, author_name, author_handle, thread_ref, in_reply_to, text, url, published_at, media, fetched_at";
+pub(crate) const ITEM_COLS: &str = "id, channel_id, external_id, kind, author_id, author_name, author_handle, thread_ref, in_reply_to, text, url, published_at, media, lang, sentiment, score, fetched_at, conversation_id";
 
 impl Store {
     /// Connects a channel.
@@ -194,12 +203,12 @@ impl Store {
             for it in items {
                 new += sqlx::query(
                     "INSERT INTO inbound_items (channel_id, external_id, kind, author_id, author_name, author_handle, \
-                     thread_ref, in_reply_to, text, url, published_at, media, fetched_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     thread_ref, in_reply_to, text, url, published_at, media, fetched_at, lang, sentiment, score) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                      ON CONFLICT (channel_id, external_id) DO NOTHING")
                     .bind(channel_id).bind(&it.external_id).bind(&it.kind).bind(&it.author_id).bind(&it.author_name)
                     .bind(&it.author_handle).bind(&it.thread_ref).bind(&it.in_reply_to).bind(&it.text).bind(&it.url)
-                    .bind(it.published_at).bind(&it.media).bind(now)
+                    .bind(it.published_at).bind(&it.media).bind(now).bind(&it.lang).bind(&it.sentiment).bind(it.score)
                     .execute(&mut *tx).await?.rows_affected();
             }
             tx.commit().await?;

@@ -92,6 +92,9 @@ pub enum AppError {
     /// that no longer works.
     #[error("approval: {0:?}")]
     Approval(crate::approval::ApprovalError),
+    /// A conversation step that cannot be done (see the code).
+    #[error("inbox: {0:?}")]
+    Inbox(crate::inbox::InboxError),
     /// Something broke on our side; the id is in the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -127,6 +130,7 @@ impl AppError {
             AppError::Network(_) => "network_error",
             AppError::Internal(_) => "internal_error",
             AppError::Approval(e) => e.code(),
+            AppError::Inbox(e) => e.code(),
         }
     }
 
@@ -156,6 +160,7 @@ impl AppError {
             AppError::Network(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Approval(e) => e.status(),
+            AppError::Inbox(_) => StatusCode::CONFLICT,
         }
     }
 
@@ -166,6 +171,9 @@ impl AppError {
                 t.fmt("error.too_many_attempts", &[("minutes", &min.to_string())])
             }
             AppError::Network(reason) => t.fmt("error.network_error", &[("reason", reason)]),
+            AppError::Inbox(crate::inbox::InboxError::NeedsReconnect(reason)) => {
+                t.fmt("error.channel_needs_reconnect", &[("reason", reason)])
+            }
             other => t.s(&format!("error.{}", other.code())).to_owned(),
         }
     }

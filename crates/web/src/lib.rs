@@ -14,6 +14,7 @@ pub mod error;
 pub mod i18n;
 pub mod ical;
 pub mod import;
+pub mod inbox;
 pub mod mail;
 pub mod media;
 pub mod metrics;

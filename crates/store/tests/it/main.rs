@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod edit;
+mod inbox;
 mod media_cleanup;
 mod queue_props;
 mod schedule;

@@ -7,6 +7,7 @@ mod approval;
 mod calendar;
 mod dto;
 mod handlers;
+pub mod inbox;
 mod media;
 mod notifications;
 mod posts;
@@ -228,6 +229,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(media::upload_media))
         .routes(routes!(media::get_media))
         .routes(routes!(calendar::create_feed, calendar::delete_feed))
+        .routes(routes!(inbox::list_conversations))
+        .routes(routes!(inbox::get_conversation, inbox::change_conversation))
+        .routes(routes!(inbox::reply))
+        .routes(routes!(inbox::retry))
+        .routes(routes!(inbox::note))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

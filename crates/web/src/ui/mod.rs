@@ -16,6 +16,8 @@ mod compose_repeat;
 mod edit;
 pub mod forms;
 mod import;
+mod inbox;
+mod inbox_thread;
 mod notifications;
 mod page;
 mod posts;
@@ -310,6 +312,16 @@ async fn calendar_script() -> impl IntoResponse {
     )
 }
 
+async fn inbox_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/inbox.js"),
+    )
+}
+
 async fn count_script() -> impl IntoResponse {
     (
         [
@@ -412,6 +424,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/calendar/posts/{post}/move"),
     ("POST", "/w/{ws}/calendar/feed"),
     ("POST", "/w/{ws}/calendar/feed/remove"),
+    ("GET", "/w/{ws}/inbox"),
+    ("GET", "/w/{ws}/inbox/events"),
+    ("GET", "/w/{ws}/inbox/{id}"),
+    ("POST", "/w/{ws}/inbox/{id}/reply"),
+    ("POST", "/w/{ws}/inbox/{id}/replies/{entry}/retry"),
+    ("POST", "/w/{ws}/inbox/{id}/note"),
+    ("POST", "/w/{ws}/inbox/{id}/status"),
+    ("POST", "/w/{ws}/inbox/{id}/assign"),
+    ("POST", "/w/{ws}/inbox/{id}/snooze"),
+    ("POST", "/w/{ws}/inbox/{id}/tags"),
 ];
 
 /// The UI router.
@@ -531,7 +553,21 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/w/{ws}/calendar/feed", post(calendar::feed_create))
         .route("/w/{ws}/calendar/feed/remove", post(calendar::feed_remove))
+        .route("/w/{ws}/inbox", get(inbox::list))
+        .route("/w/{ws}/inbox/events", get(inbox::events))
+        .route("/w/{ws}/inbox/{id}", get(inbox::conversation))
+        .route("/w/{ws}/inbox/{id}/reply", post(inbox::reply))
+        .route(
+            "/w/{ws}/inbox/{id}/replies/{entry}/retry",
+            post(inbox::retry),
+        )
+        .route("/w/{ws}/inbox/{id}/note", post(inbox::note))
+        .route("/w/{ws}/inbox/{id}/status", post(inbox::set_status))
+        .route("/w/{ws}/inbox/{id}/assign", post(inbox::assign))
+        .route("/w/{ws}/inbox/{id}/snooze", post(inbox::snooze))
+        .route("/w/{ws}/inbox/{id}/tags", post(inbox::tag))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/inbox.js", get(inbox_script))
         .route("/static/copy.js", get(copy_script))
         .route("/static/count.js", get(count_script))
         .route("/static/calendar.js", get(calendar_script))

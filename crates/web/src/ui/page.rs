@@ -103,16 +103,23 @@ impl Page {
             key: "nav.overview",
             active: false,
         }];
-        nav.extend(AREAS.iter().map(|(slug, key)| NavItem {
-            // Publishing has its page; the other areas arrive with theirs.
-            href: if *slug == "publish" {
-                format!("/w/{id}/posts")
-            } else {
-                format!("/w/{id}/area/{slug}")
-            },
-            key,
-            active: false,
-        }));
+        nav.extend(
+            AREAS
+                .iter()
+                // Clients do not see the inbox.
+                .filter(|(slug, _)| *slug != "inbox" || m.role.can(Action::ViewInbox))
+                .map(|(slug, key)| NavItem {
+                    // Publishing and the inbox have their pages; the other
+                    // areas arrive with theirs.
+                    href: match *slug {
+                        "publish" => format!("/w/{id}/posts"),
+                        "inbox" => format!("/w/{id}/inbox"),
+                        _ => format!("/w/{id}/area/{slug}"),
+                    },
+                    key,
+                    active: false,
+                }),
+        );
         nav.push(NavItem {
             href: format!("/w/{id}/channels"),
             key: "nav.channels",

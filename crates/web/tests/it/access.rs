@@ -60,6 +60,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/media/{id}"),
     ("POST", "/api/v1/workspaces/{ws}/calendar/feed"),
     ("DELETE", "/api/v1/workspaces/{ws}/calendar/feed"),
+    ("GET", "/api/v1/workspaces/{ws}/conversations"),
+    ("GET", "/api/v1/workspaces/{ws}/conversations/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/conversations/{id}"),
+    ("POST", "/api/v1/workspaces/{ws}/conversations/{id}/replies"),
+    (
+        "POST",
+        "/api/v1/workspaces/{ws}/conversations/{id}/replies/{reply}/retry",
+    ),
+    ("POST", "/api/v1/workspaces/{ws}/conversations/{id}/notes"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),
@@ -274,6 +283,7 @@ fn scoped_api(feed: &str) -> Scoped {
         ),
     ];
     all.extend(crate::access_schedule::api());
+    all.extend(crate::access_inbox::api());
     all
 }
 
@@ -462,6 +472,7 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
         .into_iter()
         .chain(rest.into_iter().map(|(m, p, a, f)| (m, p, a, f.to_owned())))
         .chain(crate::access_schedule::ui())
+        .chain(crate::access_inbox::ui())
         .collect()
 }
 
@@ -556,6 +567,9 @@ struct World {
     /// A recurring post in each workspace.
     a_series: i64,
     b_series: i64,
+    /// A conversation in each workspace.
+    a_conv: i64,
+    b_conv: i64,
 }
 
 async fn world() -> World {
@@ -587,7 +601,12 @@ async fn world() -> World {
     let b_posts = review_posts(&app, b, b_channel).await;
     let a_series = crate::access_schedule::series(&app, a).await;
     let b_series = crate::access_schedule::series(&app, b).await;
+    let a_feed = channel(&app, &owner, a, &feed.url).await;
+    let a_conv = crate::access_inbox::conversation(&app, a, a_feed).await;
+    let b_conv = crate::access_inbox::conversation(&app, b, b_channel).await;
     World {
+        a_conv,
+        b_conv,
         b_posts,
         app,
         a,
@@ -661,8 +680,13 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
 
 /// The series of the workspace the path is filled for.
 fn with_series(path: String, w: &World, ws: i64) -> String {
-    let id = if ws == w.a { w.a_series } else { w.b_series };
+    let (id, conv) = if ws == w.a {
+        (w.a_series, w.a_conv)
+    } else {
+        (w.b_series, w.b_conv)
+    };
     path.replace("{series}", &id.to_string())
+        .replace("{conv}", &conv.to_string())
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {
@@ -841,6 +865,7 @@ async fn every_ui_form_refuses_a_missing_or_wrong_csrf_token() {
         }
         let p = fill(path, w.a, w.b_owner, 1, (1, 1))
             .replace("{id}", "1")
+            .replace("{entry}", "1")
             .replace("{token}", "x")
             .replace("{code}", "x");
         for body in ["name=x", "name=x&_csrf=forged-token-value"] {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod access;
+mod access_inbox;
 mod access_schedule;
 mod api;
 mod approval;
@@ -15,6 +16,7 @@ mod feeds;
 mod harness;
 mod i18n;
 mod import;
+mod inbox;
 mod mail;
 mod mastodon;
 mod notifications;
