@@ -2,36 +2,9 @@
 // seeing it published there, in a real browser against a real Mastodon API
 // server (mastodon-mock, started for the test); then the same day on a
 // 360-pixel phone.
-import { test, expect, freePort } from './fixtures.js';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { test, expect, startMastodon } from './fixtures.js';
 
 const PASSWORD = 'paars-fietsje-42';
-
-async function startMastodon() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'dialoog-e2e-mastodon-'));
-  const child = spawn('python3', ['-m', 'mastodon_mock', 'serve', '--in-memory', '--demo',
-    '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
-    env: { ...process.env, TMPDIR: dir }, stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/api/v1/instance`)).ok) {
-        return { url, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error('the Mastodon test server (python3 -m mastodon_mock) did not start; pip install mastodon-mock');
-}
 
 /** The wall-clock date and time in Amsterdam `ms` from now. */
 function amsterdam(ms) {

@@ -58,4 +58,29 @@ export const test = base.extend({
   },
 });
 
+/** A real Mastodon API server (mastodon-mock) on a free port, with its demo
+ * accounts (ada, grace, …). */
+export async function startMastodon() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'dialoog-e2e-mastodon-'));
+  const child = spawn('python3', ['-m', 'mastodon_mock', 'serve', '--in-memory', '--demo',
+    '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], {
+    env: { ...process.env, TMPDIR: dir }, stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/api/v1/instance`)).ok) {
+        return { url, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('the Mastodon test server (python3 -m mastodon_mock) did not start; pip install mastodon-mock');
+}
+
 export { expect };

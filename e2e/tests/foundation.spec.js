@@ -29,7 +29,7 @@ test('first-run setup, sign out and sign in again', async ({ page, server }) => 
   await page.getByRole('button', { name: 'Dialoog inrichten' }).click();
   await expect(page.getByText('Jouw rol hier: Eigenaar.')).toBeVisible();
   // The areas to come say what they will do.
-  await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Inbox' }).click();
+  await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Monitoring' }).click();
   await expect(page.getByText('Aan dit deel van Dialoog wordt gebouwd.')).toBeVisible();
 
   await page.getByRole('button', { name: 'Afmelden' }).click();

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod notify_mail;
 pub mod posts;
+pub mod presence;
 pub mod schedule;
 pub mod security;
 pub mod service;
@@ -67,6 +68,8 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// Seals and opens channel credentials.
     pub cipher: dialoog_engine::Cipher,
+    /// Who has which conversation open.
+    pub presence: presence::Presence,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,6 +89,7 @@ impl AppState {
             throttle: security::Throttle::default(),
             metrics: metrics::Metrics::default(),
             cipher,
+            presence: presence::Presence::default(),
         }))
     }
 }

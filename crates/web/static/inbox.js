@@ -68,6 +68,32 @@ if (messages) {
     reply.addEventListener('input', update);
     update();
   }
+  // Tell the server the page is open (and when its reader types), and
+  // show who else is here.
+  const presence = document.getElementById('presence');
+  if (presence) {
+    let typedAt = 0;
+    const beat = async (typing) => {
+      const body = new URLSearchParams({ _csrf: presence.dataset.csrf, typing: typing ? '1' : '0' });
+      try {
+        const r = await fetch(presence.dataset.url, { method: 'POST', body, credentials: 'same-origin' });
+        if (!r.ok) return;
+        const text = await r.text();
+        presence.textContent = text;
+        presence.hidden = text === '';
+      } catch {
+        // offline for a moment: the next beat tries again
+      }
+    };
+    setInterval(() => beat(Date.now() - typedAt < 10_000), 5_000);
+    if (reply) {
+      reply.addEventListener('input', () => {
+        const now = Date.now();
+        if (now - typedAt > 4_000) beat(true);
+        typedAt = now;
+      });
+    }
+  }
   const back = document.getElementById('back-to-inbox');
   const ws = back ? back.getAttribute('href') : '';
   if (ws) live(`${ws}/events?since=${Date.now()}`, '#messages', () => {});

@@ -410,7 +410,9 @@ fn back(ws: i64, id: i64, done: &str) -> Response {
     see_other(&format!("/w/{ws}/inbox/{id}?done={done}"))
 }
 
-pub use super::inbox_thread::{assign, conversation, note, reply, retry, set_status, snooze, tag};
+pub use super::inbox_thread::{
+    assign, conversation, note, presence, reply, retry, set_status, snooze, tag,
+};
 
 /// Reads a date and a time in the workspace's zone.
 pub(crate) fn local_time(date: &str, time: &str, tz: &str) -> Result<i64, AppError> {

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use dialoog_domain::Action;
 use serde::Deserialize;
 
@@ -73,6 +73,7 @@ struct ConversationView {
     draft: String,
     assignees: Vec<Opt>,
     statuses: Vec<(String, String, bool)>,
+    presence: String,
 }
 
 /// A network's link, only when it is a web address (never `javascript:`
@@ -263,7 +264,10 @@ async fn render_draft(
             )
         })
         .collect();
+    let others = s.presence.touch(id, w.me.user.id, &w.me.user.name, false);
+    let presence = presence_text(t, &others);
     let view = ConversationView {
+        presence,
         notice,
         error,
         id,
@@ -296,6 +300,56 @@ async fn render_draft(
         page,
     };
     Ok(html(&view, t))
+}
+
+/// The warning about colleagues in the same conversation, in words.
+fn presence_text(t: crate::i18n::Tr, others: &[crate::presence::Other]) -> String {
+    others
+        .iter()
+        .map(|o| {
+            let key = if o.typing {
+                "inbox.presence.typing"
+            } else {
+                "inbox.presence.viewing"
+            };
+            t.fmt(key, &[("name", &o.name)])
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The open page's sign of life.
+#[derive(Deserialize)]
+pub struct PresenceForm {
+    #[serde(default)]
+    typing: String,
+}
+
+/// `POST /w/{ws}/inbox/{id}/presence`: the page is still open (and its
+/// reader typing, if `typing=1`); answers the warning to show, as text.
+pub async fn presence(
+    State(s): State<AppState>,
+    w: WsCtx,
+    Path((_, id)): Path<(i64, i64)>,
+    UiForm(f): UiForm<PresenceForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::ViewInbox)?;
+    let t = w.me.ctx.t;
+    s.store
+        .conversation(w.m.workspace.id, id)
+        .await
+        .map_err(|e| UiError(e.into(), t))?;
+    let others = s
+        .presence
+        .touch(id, w.me.user.id, &w.me.user.name, f.typing == "1");
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        presence_text(t, &others),
+    )
+        .into_response())
 }
 
 /// `POST /w/{ws}/inbox/{id}/reply`.

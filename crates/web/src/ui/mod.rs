@@ -434,6 +434,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/inbox/{id}/assign"),
     ("POST", "/w/{ws}/inbox/{id}/snooze"),
     ("POST", "/w/{ws}/inbox/{id}/tags"),
+    ("POST", "/w/{ws}/inbox/{id}/presence"),
 ];
 
 /// The UI router.
@@ -566,6 +567,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/inbox/{id}/assign", post(inbox::assign))
         .route("/w/{ws}/inbox/{id}/snooze", post(inbox::snooze))
         .route("/w/{ws}/inbox/{id}/tags", post(inbox::tag))
+        .route("/w/{ws}/inbox/{id}/presence", post(inbox::presence))
         .route("/static/app.css", get(stylesheet))
         .route("/static/inbox.js", get(inbox_script))
         .route("/static/copy.js", get(copy_script))

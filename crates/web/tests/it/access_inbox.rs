@@ -110,6 +110,12 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
             Action::AnswerInbox,
             "tag=vraag",
         ),
+        (
+            "POST",
+            "/w/{ws}/inbox/{conv}/presence",
+            Action::ViewInbox,
+            "typing=1",
+        ),
     ];
     rows.into_iter()
         .map(|(m, p, a, f)| (m, p, a, f.to_owned()))

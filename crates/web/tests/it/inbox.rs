@@ -413,6 +413,20 @@ async fn an_agent_answers_from_the_pages() {
     assert!(!html.contains("<img src=x"), "escaped: {html}");
     assert!(!html.contains("href=\"javascript:"));
 
+    // A colleague opens the same conversation: each is warned of the other.
+    let anna = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let html = anna.get(&app, &page).await.text().await.unwrap();
+    assert!(html.contains("joost@bakkerij.nl heeft dit gesprek ook open."));
+    let r = b.post(&app, &format!("{page}/presence"), "typing=1").await;
+    assert_eq!(r.text().await.unwrap(), "Anna heeft dit gesprek ook open.");
+    let r = anna
+        .post(&app, &format!("{page}/presence"), "typing=0")
+        .await;
+    assert_eq!(
+        r.text().await.unwrap(),
+        "joost@bakkerij.nl schrijft een antwoord in dit gesprek."
+    );
+
     let r = b
         .post(
             &app,
