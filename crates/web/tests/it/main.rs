@@ -17,6 +17,7 @@ mod harness;
 mod i18n;
 mod import;
 mod inbox;
+mod inbox_networks;
 mod mail;
 mod mastodon;
 mod notifications;
