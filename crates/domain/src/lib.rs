@@ -9,6 +9,7 @@ pub mod error;
 pub mod input;
 pub mod locale;
 pub mod schedule;
+pub mod sla;
 pub mod time;
 
 pub use access::{Action, Role};

@@ -20,6 +20,7 @@ mod models;
 mod notifications;
 mod posts;
 mod schedule;
+mod service_levels;
 mod users;
 mod workspaces;
 
@@ -38,6 +39,7 @@ pub use models::*;
 pub use notifications::{MailNotice, Notification, ShownNotification};
 pub use posts::{Claim, NewPost, NewTarget, Outcome, Post, Target};
 pub use schedule::{NewSeries, Series};
+pub use service_levels::{FIGURE_ROWS, InboxSettings, ResponseRow};
 pub use users::NewOwner;
 pub use workspaces::NewInvitee;
 

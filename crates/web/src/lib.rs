@@ -25,6 +25,7 @@ pub mod presence;
 pub mod schedule;
 pub mod security;
 pub mod service;
+pub mod service_levels;
 pub mod ui;
 
 use axum::Router;

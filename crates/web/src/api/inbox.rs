@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{Problem, rfc3339};
 use super::{ApiError, ApiJson, ApiUser};
 use crate::error::AppError;
+use crate::service_levels::{self, Levels, timers};
 use crate::{AppState, inbox};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -87,10 +88,28 @@ pub struct ConversationDto {
     pub first_response_at: Option<String>,
     /// Its tags.
     pub tags: Vec<String>,
+    /// When an answer is due under the workspace's target, in business
+    /// time (RFC 3339); null when nobody waits.
+    pub answer_due_at: Option<String>,
+    /// When it should be resolved (RFC 3339); null once resolved.
+    pub resolve_due_at: Option<String>,
+    /// Whether the answer is overdue now.
+    pub overdue: bool,
 }
 
-fn conversation_dto(c: Conversation, tags: Vec<String>) -> ConversationDto {
+/// What the timers are computed with.
+struct Clock<'a> {
+    levels: &'a Levels,
+    tz: &'a str,
+    now: i64,
+}
+
+fn conversation_dto(c: Conversation, tags: Vec<String>, k: &Clock<'_>) -> ConversationDto {
+    let (answer, resolve) = timers(k.levels, k.tz, &c, k.now);
     ConversationDto {
+        answer_due_at: answer.map(|d| rfc3339(d.at)),
+        resolve_due_at: resolve.map(|d| rfc3339(d.at)),
+        overdue: answer.is_some_and(|d| d.overdue),
         id: c.id,
         channel_id: c.channel_id,
         channel_name: c.channel_name,
@@ -182,14 +201,20 @@ pub async fn list_conversations(
         after: q.after.as_deref().map(parse_after).transpose()?,
     };
     let limit = q.limit.unwrap_or(inbox::PAGE).clamp(1, 200);
-    let (_, rows) = inbox::list(&s, &u, ws, &filter, limit).await?;
+    let (m, rows) = inbox::list(&s, &u, ws, &filter, limit).await?;
+    let levels = service_levels::load(&s, ws).await?;
+    let clock = Clock {
+        levels: &levels,
+        tz: &m.workspace.timezone,
+        now: crate::service::now_ms(),
+    };
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|c| format!("{}.{}", c.last_at, c.id)))
         .flatten();
     let mut conversations = Vec::with_capacity(rows.len());
     for c in rows {
         let tags = s.store.conversation_tags(c.id).await?;
-        conversations.push(conversation_dto(c, tags));
+        conversations.push(conversation_dto(c, tags, &clock));
     }
     Ok(Json(ConversationList {
         conversations,
@@ -288,8 +313,14 @@ async fn detail(
             .map(|e| (e.sent_at.unwrap_or(e.created_at), entry_dto(e))),
     );
     timed.sort_by_key(|(at, _)| *at);
+    let levels = service_levels::load(s, ws).await?;
+    let clock = Clock {
+        levels: &levels,
+        tz: &t.membership.workspace.timezone,
+        now: crate::service::now_ms(),
+    };
     Ok(ConversationDetail {
-        conversation: conversation_dto(t.conversation, t.tags),
+        conversation: conversation_dto(t.conversation, t.tags, &clock),
         messages: timed.into_iter().map(|(_, m)| m).collect(),
     })
 }

@@ -12,6 +12,7 @@ mod media;
 mod notifications;
 mod posts;
 mod schedule;
+mod service_levels;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
@@ -234,6 +235,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(inbox::reply))
         .routes(routes!(inbox::retry))
         .routes(routes!(inbox::note))
+        .routes(routes!(
+            service_levels::get_levels,
+            service_levels::put_levels
+        ))
+        .routes(routes!(service_levels::figures))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::error::{AppError, field_message};
 use crate::i18n::Tr;
 use crate::inbox;
+use crate::service_levels::{self, Due, Levels, timers};
 
 /// `GET /w/{ws}/inbox` query: the filters, all optional.
 #[derive(Deserialize, Default, Clone)]
@@ -59,6 +60,8 @@ struct Row {
     sentiment_key: String,
     assignee: String,
     waiting: String,
+    due: String,
+    overdue: bool,
     tags: Vec<String>,
 }
 
@@ -86,6 +89,8 @@ struct InboxView {
     next: String,
     changed_at: i64,
     ws: i64,
+    overdue: String,
+    can_settings: bool,
 }
 
 const KINDS: [&str; 5] = ["comment", "mention", "direct_message", "email", "review"];
@@ -108,7 +113,12 @@ fn opts(t: Tr, values: &[&str], prefix: &str, chosen: &str, any_key: &str) -> Ve
 
 /// How long ago, in words: "5 min", "3 h", "2 d".
 fn ago(t: Tr, from: i64, now: i64) -> String {
-    let mins = ((now - from).max(0)) / 60_000;
+    span(t, now - from)
+}
+
+/// A duration in words: "5 min", "3 h", "2 d".
+pub(crate) fn span(t: Tr, ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
     if mins < 60 {
         t.fmt("inbox.minutes", &[("n", &mins.to_string())])
     } else if mins < 48 * 60 {
@@ -118,9 +128,32 @@ fn ago(t: Tr, from: i64, now: i64) -> String {
     }
 }
 
-fn row(page: &Page, tz: &str, c: Conversation, tags: Vec<String>, now: i64) -> Row {
+/// The answer timer in words: due in, or overdue by.
+pub(crate) fn due_text(t: Tr, due: Option<Due>, now: i64) -> (String, bool) {
+    match due {
+        Some(d) if d.overdue => (
+            t.fmt("inbox.overdue", &[("time", &span(t, now - d.at))]),
+            true,
+        ),
+        Some(d) => (t.fmt("inbox.due", &[("time", &span(t, d.at - now))]), false),
+        None => (String::new(), false),
+    }
+}
+
+fn row(
+    page: &Page,
+    tz: &str,
+    levels: &Levels,
+    c: Conversation,
+    tags: Vec<String>,
+    now: i64,
+) -> Row {
     let t = page.t;
+    let (answer, _) = timers(levels, tz, &c, now);
+    let (due, overdue) = due_text(t, answer, now);
     Row {
+        due,
+        overdue,
         href: format!("/w/{}/inbox/{}", c.workspace_id, c.id),
         handle: c.author_handle.unwrap_or_default(),
         author: c.author_name,
@@ -218,6 +251,7 @@ pub async fn list(
     };
     let page = w.page.at(&format!("/w/{ws}/inbox"));
     let tz = w.m.workspace.timezone.clone();
+    let levels = service_levels::load(&s, ws).await.map_err(err)?;
     let mut list = Vec::with_capacity(rows.len());
     for c in rows {
         let tags = s
@@ -226,8 +260,14 @@ pub async fn list(
             .await
             .map_err(AppError::from)
             .map_err(err)?;
-        list.push(row(&page, &tz, c, tags, now));
+        list.push(row(&page, &tz, &levels, c, tags, now));
     }
+    let late = list.iter().filter(|r| r.overdue).count();
+    let overdue = if late > 0 {
+        t.fmt("inbox.overdue_banner", &[("n", &late.to_string())])
+    } else {
+        String::new()
+    };
     let channels = s
         .store
         .channels(ws)
@@ -330,6 +370,8 @@ pub async fn list(
             next,
             changed_at,
             ws,
+            overdue,
+            can_settings: w.m.role.can(Action::EditSettings),
             page,
         },
         t,

@@ -74,6 +74,9 @@ struct ConversationView {
     assignees: Vec<Opt>,
     statuses: Vec<(String, String, bool)>,
     presence: String,
+    due: String,
+    overdue: bool,
+    resolve_due: String,
 }
 
 /// A network's link, only when it is a web address (never `javascript:`
@@ -264,9 +267,24 @@ async fn render_draft(
             )
         })
         .collect();
+    let levels = crate::service_levels::load(s, ws).await.map_err(err)?;
+    let now = now_ms();
+    let (answer, resolve) = crate::service_levels::timers(&levels, &tz, c, now);
+    let (due, overdue) = super::inbox::due_text(t, answer, now);
+    let resolve_due = resolve.map_or(String::new(), |r| {
+        let key = if r.overdue {
+            "inbox.resolve_overdue"
+        } else {
+            "inbox.resolve_by"
+        };
+        t.fmt(key, &[("time", &page.when(&r.at, &tz))])
+    });
     let others = s.presence.touch(id, w.me.user.id, &w.me.user.name, false);
     let presence = presence_text(t, &others);
     let view = ConversationView {
+        due,
+        overdue,
+        resolve_due,
         presence,
         notice,
         error,

@@ -17,6 +17,7 @@ mod edit;
 pub mod forms;
 mod import;
 mod inbox;
+mod inbox_levels;
 mod inbox_thread;
 mod notifications;
 mod page;
@@ -426,6 +427,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/calendar/feed/remove"),
     ("GET", "/w/{ws}/inbox"),
     ("GET", "/w/{ws}/inbox/events"),
+    ("GET", "/w/{ws}/inbox/settings"),
+    ("POST", "/w/{ws}/inbox/settings"),
+    ("GET", "/w/{ws}/inbox/figures"),
     ("GET", "/w/{ws}/inbox/{id}"),
     ("POST", "/w/{ws}/inbox/{id}/reply"),
     ("POST", "/w/{ws}/inbox/{id}/replies/{entry}/retry"),
@@ -556,6 +560,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/calendar/feed/remove", post(calendar::feed_remove))
         .route("/w/{ws}/inbox", get(inbox::list))
         .route("/w/{ws}/inbox/events", get(inbox::events))
+        .route(
+            "/w/{ws}/inbox/settings",
+            get(inbox_levels::settings).post(inbox_levels::save_settings),
+        )
+        .route("/w/{ws}/inbox/figures", get(inbox_levels::figures))
         .route("/w/{ws}/inbox/{id}", get(inbox::conversation))
         .route("/w/{ws}/inbox/{id}/reply", post(inbox::reply))
         .route(

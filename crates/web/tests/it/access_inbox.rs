@@ -59,6 +59,30 @@ pub fn api() -> Vec<(
             Some(json!({"text": "Klant belt morgen terug."})),
             StatusCode::CREATED,
         ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/inbox/settings",
+            Action::ViewInbox,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/inbox/settings",
+            Action::EditSettings,
+            Some(
+                json!({"hours": [{"weekday": 1, "open": "09:00", "close": "17:00"}],
+                "first_response_minutes": 60, "resolution_minutes": 480}),
+            ),
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/inbox/figures",
+            Action::ViewInbox,
+            None,
+            StatusCode::OK,
+        ),
     ]
 }
 
@@ -67,6 +91,14 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
     let rows: Vec<(&'static str, &'static str, Action, &'static str)> = vec![
         ("GET", "/w/{ws}/inbox", Action::ViewInbox, ""),
         ("GET", "/w/{ws}/inbox/events", Action::ViewInbox, ""),
+        ("GET", "/w/{ws}/inbox/settings", Action::EditSettings, ""),
+        (
+            "POST",
+            "/w/{ws}/inbox/settings",
+            Action::EditSettings,
+            "open1=09%3A00&close1=17%3A00&response=60&resolution=8",
+        ),
+        ("GET", "/w/{ws}/inbox/figures", Action::ViewInbox, ""),
         ("GET", "/w/{ws}/inbox/{conv}", Action::ViewInbox, ""),
         (
             "POST",

@@ -65,6 +65,12 @@ async fn story(app: App, peer: MastodonPeer) {
     assert_eq!(c["sentiment"], "negative");
     assert!(c["waiting_since"].is_string(), "{c}");
     assert!(c["preview"].as_str().unwrap().contains("appeltaart"));
+    // An answer is due under the default target, not yet overdue.
+    assert!(
+        c["answer_due_at"].is_string() && c["resolve_due_at"].is_string(),
+        "{c}"
+    );
+    assert_eq!(c["overdue"], false);
     // Clients do not read the inbox.
     let (s, _) = app
         .call(
@@ -148,6 +154,45 @@ async fn story(app: App, peer: MastodonPeer) {
     assert_eq!(dirs, ["in", "out"], "{detail}");
     assert!(detail["waiting_since"].is_null(), "answered: {detail}");
     assert!(detail["first_response_at"].is_string());
+    // The figures count the first answer for the agent who gave it.
+    let (s, f) = app
+        .call(
+            "GET",
+            "/api/v1/workspaces/1/inbox/figures",
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{f}");
+    assert_eq!(
+        (&f["all"]["conversations"], &f["all"]["answered"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(f["agents"][0]["name"], "joost@bakkerij.nl");
+    assert_eq!(f["channels"][0]["name"], "@ada@localhost");
+    assert!(f["all"]["median_first_response_minutes"].is_i64(), "{f}");
+    // Opening hours: a closing time before the opening is refused; the
+    // agent may read them but not change them.
+    let levels = "/api/v1/workspaces/1/inbox/settings";
+    let bad = json!({"hours": [{"weekday": 1, "open": "17:00", "close": "09:00"}],
+        "first_response_minutes": 30, "resolution_minutes": 600});
+    let (s, v) = app.call("PUT", levels, Some(&owner), Some(bad)).await;
+    assert_eq!(
+        (s, &v["errors"][0]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("hours")),
+        "{v}"
+    );
+    let good = json!({"hours": [{"weekday": 1, "open": "08:30", "close": "17:00"},
+        {"weekday": 6, "open": "10:00", "close": "16:00"}],
+        "first_response_minutes": 30, "resolution_minutes": 600});
+    let (s, v) = app
+        .call("PUT", levels, Some(&owner), Some(good.clone()))
+        .await;
+    assert_eq!((s, &v), (StatusCode::OK, &good));
+    let (s, v) = app.call("GET", levels, Some(&agent), None).await;
+    assert_eq!((s, &v), (StatusCode::OK, &good));
+    let (s, _) = app.call("PUT", levels, Some(&agent), Some(good)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The customer answers our reply: the same conversation, open again.
     app.call(
@@ -487,4 +532,48 @@ async fn an_agent_answers_from_the_pages() {
         .await
         .unwrap();
     assert!(html.contains("Grace Hopper"));
+
+    // Opening hours in the pages: a mistake is named, a good form saved.
+    let anna = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let r = anna
+        .post(
+            &app,
+            "/w/1/inbox/settings",
+            "open1=17%3A00&close1=09%3A00&response=0&resolution=8",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("De tijden voor dag 1 kloppen niet"), "{html}");
+    assert!(html.contains("Geef een heel getal van 1 tot en met 10080"));
+    let r = anna
+        .post(
+            &app,
+            "/w/1/inbox/settings",
+            "open1=09%3A00&close1=17%3A00&response=45&resolution=7%2C5",
+        )
+        .await;
+    assert_eq!(
+        r.headers()["location"],
+        "/w/1/inbox/settings?done=service_levels_saved"
+    );
+    let levels = app.db.store.inbox_settings(1).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            levels.hours.as_str(),
+            levels.first_response_minutes,
+            levels.resolution_minutes
+        ),
+        ("1=09:00-17:00", 45, 450)
+    );
+    let html = b
+        .get(&app, "/w/1/inbox/figures")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Per medewerker") && html.contains("joost@bakkerij.nl"),
+        "{html}"
+    );
 }
