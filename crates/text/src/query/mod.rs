@@ -17,6 +17,8 @@
 
 mod matcher;
 mod parse;
+mod plan;
+mod terms;
 
 pub use matcher::{Matcher, Post, Scratch};
 pub use parse::{ParseError, ParseErrorKind, parse};

@@ -1,0 +1,421 @@
+//! Which of the matcher's terms a post contains, found from its tokens.
+//!
+//! What a term means is a text search over the post laid out as
+//! ` e1 e2 … en ` ([`layout`]): each word, hashtag or mention gives its folded
+//! form, every other token a separator `\u{1}`, so that phrases do not run
+//! across it. A term is present when one of its [`patterns`] occurs there.
+//! No element contains a space, so each pattern comes down to a test on whole
+//! elements: ` w ` is an element equal to `w`, ` p` an element that starts
+//! with `p` (and ` ` alone is in every layout), ` a b ` the elements `a`, `b`
+//! one after the other. Those tests are made here with a hash look-up per
+//! token behind a small bit filter, without laying the text out. A term with
+//! a space in it (only a query built by hand has one) keeps the text search.
+
+use rustc_hash::FxHashMap;
+
+use super::Term;
+use crate::doc::{Doc, Token, TokenKind};
+
+/// Separator for tokens that are not words, hashtags or mentions.
+const GAP: &str = "\u{1}";
+
+/// The patterns of a term in the laid-out text.
+pub(crate) fn patterns(t: &Term) -> Vec<String> {
+    match t {
+        Term::Word(w) => vec![format!(" {w} "), format!(" #{w} ")],
+        Term::Prefix(p) => vec![format!(" {p}")],
+        Term::Phrase(ws) => vec![format!(" {} ", ws.join(" "))],
+        Term::Hashtag(h) => vec![format!(" #{h} ")],
+        Term::Mention(m) => vec![format!(" @{m} "), format!(" @{m}@")],
+    }
+}
+
+/// Lays a post's tokens out the way the patterns expect.
+pub(crate) fn layout(doc: &Doc, out: &mut String) {
+    out.clear();
+    for t in &doc.tokens {
+        out.push(' ');
+        out.push_str(match t.kind {
+            TokenKind::Word | TokenKind::Hashtag | TokenKind::Mention => t.folded(),
+            _ => GAP,
+        });
+    }
+    out.push(' ');
+}
+
+/// A token as the layout has it, in bytes.
+#[inline]
+fn element(t: &Token) -> &[u8] {
+    match t.kind {
+        TokenKind::Word | TokenKind::Hashtag | TokenKind::Mention => t.folded_bytes(),
+        _ => GAP.as_bytes(),
+    }
+}
+
+/// How often a word is expected in posts, roughly (higher is more often):
+/// function words and short words are everywhere, long words and words
+/// with digits (brand and product names) are rare.
+pub(super) fn word_frequency(w: &str) -> u64 {
+    if crate::lang::is_function_word(w) {
+        return 1000;
+    }
+    let by_length = match w.chars().count() {
+        0..=2 => 500,
+        3 => 200,
+        4 => 60,
+        5 => 25,
+        6 => 12,
+        7 => 8,
+        _ => 5,
+    };
+    let digit = w.bytes().any(|b| b.is_ascii_digit());
+    let letter = w.chars().any(char::is_alphabetic);
+    if digit && letter {
+        by_length.min(3)
+    } else {
+        by_length
+    }
+}
+
+/// How often a term is expected in posts, roughly.
+pub(super) fn frequency(t: &Term) -> u64 {
+    match t {
+        Term::Word(w) => word_frequency(w),
+        Term::Prefix(p) => word_frequency(p).saturating_mul(4),
+        Term::Phrase(ws) => ws.iter().map(|w| word_frequency(w)).min().unwrap_or(1) / 4 + 1,
+        Term::Hashtag(h) => word_frequency(h) / 4 + 1,
+        Term::Mention(_) => 1,
+    }
+}
+
+/// Bits of a small filter: a string's length, first two and last bytes.
+const FILTER_BITS: u32 = 16;
+
+fn sketch(b: &[u8]) -> usize {
+    let byte = |x: Option<&u8>| x.map_or(0, |x| u64::from(*x));
+    let x = b.len() as u64 | byte(b.first()) << 16 | byte(b.get(1)) << 24 | byte(b.last()) << 32;
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+}
+
+#[derive(Debug, Clone)]
+struct Filter(Vec<u64>);
+
+impl Filter {
+    fn new(bits: u32) -> Self {
+        Self(vec![0; (1usize << bits) / 64])
+    }
+
+    fn insert(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    #[inline]
+    fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+}
+
+/// In `TermIndex::starts`: a whole-element key starts with these bytes.
+const EXACT: u8 = 1;
+/// In `TermIndex::starts`: a prefix key starts with these bytes.
+const PREFIX: u8 = 2;
+
+/// The two first bytes of an element (0 past its end).
+#[inline]
+fn first_two(b: &[u8]) -> usize {
+    usize::from(b.first().copied().unwrap_or(0)) << 8 | usize::from(b.get(1).copied().unwrap_or(0))
+}
+
+/// What an element equal to a key says.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    /// This term is present.
+    Term(u32),
+    /// This phrase may be here: the element is its word at `anchor`.
+    Phrase { phrase: u32, anchor: u32 },
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    term: u32,
+    /// Range in `TermIndex::words`.
+    words: (u32, u32),
+}
+
+/// Every term of a matcher, ready to be found in a post's tokens.
+#[derive(Debug, Clone)]
+pub(super) struct TermIndex {
+    /// Whole-element keys, each with a range in `actions`.
+    exact: FxHashMap<Box<[u8]>, (u32, u32)>,
+    /// By an element's first two bytes: whether a key may be it
+    /// ([`EXACT`]) or start it ([`PREFIX`]).
+    starts: Vec<u8>,
+    exact_filter: Filter,
+    actions: Vec<Action>,
+    phrases: Vec<Phrase>,
+    words: Vec<Box<[u8]>>,
+    /// Element-prefix keys, each with a range in `prefix_terms`.
+    prefix: FxHashMap<Box<[u8]>, (u32, u32)>,
+    prefix_terms: Vec<u32>,
+    /// The byte lengths of the prefix keys, ascending.
+    prefix_lens: Vec<usize>,
+    /// The shortest of them (`usize::MAX` when there are none).
+    prefix_min: usize,
+    prefix_filter: Filter,
+    /// Terms present in every post (the empty prefix).
+    everywhere: Vec<u32>,
+    /// Terms with a space in them, with their patterns.
+    odd: Vec<(u32, Vec<String>)>,
+}
+
+fn idx(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Flattens `key → list` into `key → range` in one list.
+fn ranges<T: Copy>(
+    map: FxHashMap<Box<[u8]>, Vec<T>>,
+    all: &mut Vec<T>,
+) -> FxHashMap<Box<[u8]>, (u32, u32)> {
+    map.into_iter()
+        .map(|(k, v)| {
+            let start = idx(all.len());
+            all.extend_from_slice(&v);
+            (k, (start, idx(all.len())))
+        })
+        .collect()
+}
+
+impl TermIndex {
+    /// The index of `terms`; a term's id is its position.
+    pub(super) fn new(terms: &[Term]) -> Self {
+        let mut exact: FxHashMap<Box<[u8]>, Vec<Action>> = FxHashMap::default();
+        let mut prefix: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
+        let mut phrases = vec![];
+        let mut words: Vec<Box<[u8]>> = vec![];
+        let mut everywhere = vec![];
+        let mut odd = vec![];
+        let mut on_exact =
+            |k: &str, a: Action| exact.entry(k.as_bytes().into()).or_default().push(a);
+        for (id, t) in terms.iter().enumerate() {
+            let id = idx(id);
+            let has_space = match t {
+                Term::Word(s) | Term::Prefix(s) | Term::Hashtag(s) | Term::Mention(s) => {
+                    s.contains(' ')
+                }
+                Term::Phrase(ws) => ws.iter().any(|w| w.contains(' ')),
+            };
+            if has_space {
+                odd.push((id, patterns(t)));
+                continue;
+            }
+            match t {
+                Term::Word(w) => {
+                    on_exact(w, Action::Term(id));
+                    on_exact(&format!("#{w}"), Action::Term(id));
+                }
+                Term::Hashtag(h) => on_exact(&format!("#{h}"), Action::Term(id)),
+                Term::Mention(m) => {
+                    on_exact(&format!("@{m}"), Action::Term(id));
+                    let key = format!("@{m}@").into_bytes().into_boxed_slice();
+                    prefix.entry(key).or_default().push(id);
+                }
+                Term::Prefix(p) if p.is_empty() => everywhere.push(id),
+                Term::Prefix(p) => prefix.entry(p.as_bytes().into()).or_default().push(id),
+                Term::Phrase(ws) if ws.len() < 2 => {
+                    on_exact(ws.first().map_or("", String::as_str), Action::Term(id));
+                }
+                Term::Phrase(ws) => {
+                    // Anchored at its rarest word; the others are checked around it.
+                    let anchor = (0..ws.len())
+                        .min_by_key(|i| ws.get(*i).map_or(0, |w| word_frequency(w)))
+                        .unwrap_or(0);
+                    let start = idx(words.len());
+                    words.extend(ws.iter().map(|w| Box::from(w.as_bytes())));
+                    let phrase = idx(phrases.len());
+                    phrases.push(Phrase {
+                        term: id,
+                        words: (start, idx(words.len())),
+                    });
+                    if let Some(w) = ws.get(anchor) {
+                        on_exact(
+                            w,
+                            Action::Phrase {
+                                phrase,
+                                anchor: idx(anchor),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        let mut starts = vec![0u8; 1 << 16];
+        let mut mark = |i: usize, flag: u8| {
+            if let Some(x) = starts.get_mut(i) {
+                *x |= flag;
+            }
+        };
+        let mut exact_filter = Filter::new(FILTER_BITS);
+        for k in exact.keys() {
+            exact_filter.insert(sketch(k));
+            mark(first_two(k), EXACT);
+        }
+        let mut prefix_filter = Filter::new(FILTER_BITS);
+        let mut prefix_lens = vec![];
+        for b in prefix.keys() {
+            prefix_filter.insert(sketch(b));
+            prefix_lens.push(b.len());
+            match &**b {
+                [one] => (0..256).for_each(|x| mark(usize::from(*one) << 8 | x, PREFIX)),
+                _ => mark(first_two(b), PREFIX),
+            }
+        }
+        prefix_lens.sort_unstable();
+        prefix_lens.dedup();
+        let mut actions = vec![];
+        let mut prefix_terms = vec![];
+        Self {
+            exact: ranges(exact, &mut actions),
+            starts,
+            exact_filter,
+            actions,
+            phrases,
+            words,
+            prefix: ranges(prefix, &mut prefix_terms),
+            prefix_terms,
+            prefix_min: prefix_lens.first().copied().unwrap_or(usize::MAX),
+            prefix_lens,
+            prefix_filter,
+            everywhere,
+            odd,
+        }
+    }
+
+    /// Marks every term the post contains.
+    pub(super) fn find(&self, doc: &Doc, found: &mut Present) {
+        for t in &self.everywhere {
+            found.set(*t);
+        }
+        let tokens = doc.tokens.as_slice();
+        for (i, tok) in tokens.iter().enumerate() {
+            let b = element(tok);
+            let starts = self.starts.get(first_two(b)).copied().unwrap_or(0);
+            if starts == 0 {
+                continue;
+            }
+            if starts & EXACT != 0
+                && self.exact_filter.has(sketch(b))
+                && let Some((start, end)) = self.exact.get(b)
+            {
+                let actions = self.actions.get(*start as usize..*end as usize);
+                for a in actions.unwrap_or_default() {
+                    match *a {
+                        Action::Term(t) => found.set(t),
+                        Action::Phrase { phrase, anchor } => {
+                            self.phrase_at(tokens, i, phrase, anchor, found)
+                        }
+                    }
+                }
+            }
+            if starts & PREFIX != 0 && b.len() >= self.prefix_min {
+                for len in &self.prefix_lens {
+                    if *len > b.len() {
+                        break;
+                    }
+                    if let Some(p) = b.get(..*len)
+                        && self.prefix_filter.has(sketch(p))
+                        && let Some((start, end)) = self.prefix.get(p)
+                    {
+                        let terms = self.prefix_terms.get(*start as usize..*end as usize);
+                        for t in terms.unwrap_or_default() {
+                            found.set(*t);
+                        }
+                    }
+                }
+            }
+        }
+        if !self.odd.is_empty() {
+            layout(doc, &mut found.text);
+            for (t, pats) in &self.odd {
+                if pats.iter().any(|p| found.text.contains(p.as_str())) {
+                    found.set(*t);
+                }
+            }
+        }
+    }
+
+    /// Checks a phrase whose word at `anchor` is token `i`.
+    fn phrase_at(&self, tokens: &[Token], i: usize, phrase: u32, anchor: u32, found: &mut Present) {
+        let Some(p) = self.phrases.get(phrase as usize) else {
+            return;
+        };
+        if found.has(p.term) {
+            return;
+        }
+        let words = self
+            .words
+            .get(p.words.0 as usize..p.words.1 as usize)
+            .unwrap_or_default();
+        let Some(at) = i.checked_sub(anchor as usize) else {
+            return;
+        };
+        let Some(run) = tokens.get(at..at.saturating_add(words.len())) else {
+            return;
+        };
+        if run.iter().zip(words).all(|(t, w)| element(t) == &**w) {
+            found.set(p.term);
+        }
+    }
+}
+
+/// The terms found in one post: a bit per term, and the list of those set
+/// (which is also how the bits are cleared for the next post).
+#[derive(Debug, Default)]
+pub(super) struct Present {
+    bits: Vec<u64>,
+    list: Vec<u32>,
+    /// The laid-out text, for terms with a space in them.
+    text: String,
+}
+
+impl Present {
+    /// Clears the terms of the last post and makes room for `terms` terms.
+    pub(super) fn reset(&mut self, terms: usize) {
+        for t in &self.list {
+            if let Some(w) = self.bits.get_mut((*t / 64) as usize) {
+                *w = 0;
+            }
+        }
+        self.list.clear();
+        let words = terms.div_ceil(64);
+        if self.bits.len() < words {
+            self.bits.resize(words, 0);
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, t: u32) {
+        if let Some(w) = self.bits.get_mut((t / 64) as usize) {
+            let bit = 1u64 << (t % 64);
+            if *w & bit == 0 {
+                *w |= bit;
+                self.list.push(t);
+            }
+        }
+    }
+
+    /// Whether term `t` is present.
+    #[inline]
+    pub(super) fn has(&self, t: u32) -> bool {
+        self.bits
+            .get((t / 64) as usize)
+            .is_some_and(|w| w >> (t % 64) & 1 == 1)
+    }
+
+    /// The terms present, in the order found.
+    pub(super) fn list(&self) -> &[u32] {
+        &self.list
+    }
+}
