@@ -30,7 +30,6 @@ pub struct Post<'a> {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     terms: TermIndex,
-    n_terms: usize,
     /// The nodes of every distinct query, one after the other.
     nodes: Vec<Node>,
     /// Per distinct query: where its nodes start in `nodes` (one more entry
@@ -124,7 +123,6 @@ impl Matcher {
         let (trigger_at, triggered) = concat(by_term);
         Self {
             terms: TermIndex::new(&terms.items),
-            n_terms,
             nodes,
             node_at,
             member_at,
@@ -159,7 +157,6 @@ impl Matcher {
     pub fn matches_into(&self, post: &Post<'_>, s: &mut Scratch, out: &mut Vec<u64>) {
         out.clear();
         s.hits.clear();
-        s.present.reset(self.n_terms);
         self.terms.find(post.doc, &mut s.present);
         // A new stamp for this post: a distinct query whose stamp is this
         // one has been evaluated already.

@@ -128,32 +128,50 @@ fn first_two(b: &[u8]) -> usize {
     usize::from(b.first().copied().unwrap_or(0)) << 8 | usize::from(b.get(1).copied().unwrap_or(0))
 }
 
-/// What an element equal to a key says.
+/// A whole-element key: the terms an element equal to it has, and the
+/// phrases anchored on it.
 #[derive(Debug, Clone, Copy)]
-enum Action {
-    /// This term is present.
-    Term(u32),
-    /// This phrase may be here: the element is its word at `anchor`.
-    Phrase { phrase: u32, anchor: u32 },
+struct Entry {
+    /// Range in `TermIndex::entry_terms`.
+    terms: (u32, u32),
+    /// Range in `TermIndex::anchors`.
+    anchors: (u32, u32),
 }
 
+/// A phrase of two or more words, checked around its rarest word (its
+/// anchor) wherever that word occurs.
 #[derive(Debug, Clone)]
 struct Phrase {
     term: u32,
     /// Range in `TermIndex::words`.
     words: (u32, u32),
+    /// Its pattern, for the text search when the checks around anchors
+    /// have used up their budget.
+    pattern: Box<str>,
 }
+
+/// Word comparisons that phrase checks may make per token of a post, and
+/// at least, before the rest of the post's phrases are searched for in its
+/// text instead: the checks cost phrase length times occurrences of the
+/// anchor, the search only text length per phrase. Tests use tiny budgets
+/// so that both ways are exercised.
+const PHRASE_WORK: usize = if cfg!(test) { 1 } else { 16 };
+const PHRASE_WORK_MIN: usize = if cfg!(test) { 2 } else { 1024 };
 
 /// Every term of a matcher, ready to be found in a post's tokens.
 #[derive(Debug, Clone)]
 pub(super) struct TermIndex {
-    /// Whole-element keys, each with a range in `actions`.
-    exact: FxHashMap<Box<[u8]>, (u32, u32)>,
+    n_terms: usize,
+    /// Whole-element keys, each with its position in `entries`.
+    exact: FxHashMap<Box<[u8]>, u32>,
     /// By an element's first two bytes: whether a key may be it
     /// ([`EXACT`]) or start it ([`PREFIX`]).
     starts: Vec<u8>,
     exact_filter: Filter,
-    actions: Vec<Action>,
+    entries: Vec<Entry>,
+    entry_terms: Vec<u32>,
+    /// `(phrase, position of the anchor in it)`.
+    anchors: Vec<(u32, u32)>,
     phrases: Vec<Phrase>,
     words: Vec<Box<[u8]>>,
     /// Element-prefix keys, each with a range in `prefix_terms`.
@@ -174,31 +192,36 @@ fn idx(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Flattens `key → list` into `key → range` in one list.
-fn ranges<T: Copy>(
-    map: FxHashMap<Box<[u8]>, Vec<T>>,
-    all: &mut Vec<T>,
-) -> FxHashMap<Box<[u8]>, (u32, u32)> {
-    map.into_iter()
-        .map(|(k, v)| {
-            let start = idx(all.len());
-            all.extend_from_slice(&v);
-            (k, (start, idx(all.len())))
-        })
-        .collect()
+fn slice<T>(all: &[T], (start, end): (u32, u32)) -> &[T] {
+    all.get(start as usize..end as usize).unwrap_or_default()
+}
+
+fn push_range<T: Copy>(all: &mut Vec<T>, items: &[T]) -> (u32, u32) {
+    let start = idx(all.len());
+    all.extend_from_slice(items);
+    (start, idx(all.len()))
+}
+
+/// What a whole-element key collects while the index is built.
+#[derive(Default)]
+struct KeyBuild {
+    terms: Vec<u32>,
+    anchors: Vec<(u32, u32)>,
+}
+
+fn key<'a>(exact: &'a mut FxHashMap<Box<[u8]>, KeyBuild>, k: &str) -> &'a mut KeyBuild {
+    exact.entry(k.as_bytes().into()).or_default()
 }
 
 impl TermIndex {
     /// The index of `terms`; a term's id is its position.
     pub(super) fn new(terms: &[Term]) -> Self {
-        let mut exact: FxHashMap<Box<[u8]>, Vec<Action>> = FxHashMap::default();
+        let mut exact: FxHashMap<Box<[u8]>, KeyBuild> = FxHashMap::default();
         let mut prefix: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut phrases = vec![];
         let mut words: Vec<Box<[u8]>> = vec![];
         let mut everywhere = vec![];
         let mut odd = vec![];
-        let mut on_exact =
-            |k: &str, a: Action| exact.entry(k.as_bytes().into()).or_default().push(a);
         for (id, t) in terms.iter().enumerate() {
             let id = idx(id);
             let has_space = match t {
@@ -213,22 +236,23 @@ impl TermIndex {
             }
             match t {
                 Term::Word(w) => {
-                    on_exact(w, Action::Term(id));
-                    on_exact(&format!("#{w}"), Action::Term(id));
+                    key(&mut exact, w).terms.push(id);
+                    key(&mut exact, &format!("#{w}")).terms.push(id);
                 }
-                Term::Hashtag(h) => on_exact(&format!("#{h}"), Action::Term(id)),
+                Term::Hashtag(h) => key(&mut exact, &format!("#{h}")).terms.push(id),
                 Term::Mention(m) => {
-                    on_exact(&format!("@{m}"), Action::Term(id));
-                    let key = format!("@{m}@").into_bytes().into_boxed_slice();
-                    prefix.entry(key).or_default().push(id);
+                    key(&mut exact, &format!("@{m}")).terms.push(id);
+                    let p = format!("@{m}@").into_bytes().into_boxed_slice();
+                    prefix.entry(p).or_default().push(id);
                 }
                 Term::Prefix(p) if p.is_empty() => everywhere.push(id),
                 Term::Prefix(p) => prefix.entry(p.as_bytes().into()).or_default().push(id),
                 Term::Phrase(ws) if ws.len() < 2 => {
-                    on_exact(ws.first().map_or("", String::as_str), Action::Term(id));
+                    key(&mut exact, ws.first().map_or("", String::as_str))
+                        .terms
+                        .push(id);
                 }
                 Term::Phrase(ws) => {
-                    // Anchored at its rarest word; the others are checked around it.
                     let anchor = (0..ws.len())
                         .min_by_key(|i| ws.get(*i).map_or(0, |w| word_frequency(w)))
                         .unwrap_or(0);
@@ -238,15 +262,10 @@ impl TermIndex {
                     phrases.push(Phrase {
                         term: id,
                         words: (start, idx(words.len())),
+                        pattern: patterns(t).concat().into(),
                     });
                     if let Some(w) = ws.get(anchor) {
-                        on_exact(
-                            w,
-                            Action::Phrase {
-                                phrase,
-                                anchor: idx(anchor),
-                            },
-                        );
+                        key(&mut exact, w).anchors.push((phrase, idx(anchor)));
                     }
                 }
             }
@@ -258,32 +277,48 @@ impl TermIndex {
             }
         };
         let mut exact_filter = Filter::new(FILTER_BITS);
-        for k in exact.keys() {
-            exact_filter.insert(sketch(k));
-            mark(first_two(k), EXACT);
-        }
+        let (mut entries, mut entry_terms, mut anchors) = (vec![], vec![], vec![]);
+        let exact = exact
+            .into_iter()
+            .map(|(k, b)| {
+                exact_filter.insert(sketch(&k));
+                mark(first_two(&k), EXACT);
+                entries.push(Entry {
+                    terms: push_range(&mut entry_terms, &b.terms),
+                    anchors: push_range(&mut anchors, &b.anchors),
+                });
+                (k, idx(entries.len() - 1))
+            })
+            .collect();
         let mut prefix_filter = Filter::new(FILTER_BITS);
         let mut prefix_lens = vec![];
-        for b in prefix.keys() {
-            prefix_filter.insert(sketch(b));
-            prefix_lens.push(b.len());
-            match &**b {
-                [one] => (0..256).for_each(|x| mark(usize::from(*one) << 8 | x, PREFIX)),
-                _ => mark(first_two(b), PREFIX),
-            }
-        }
+        let mut prefix_terms = vec![];
+        let prefix = prefix
+            .into_iter()
+            .map(|(b, ts)| {
+                prefix_filter.insert(sketch(&b));
+                prefix_lens.push(b.len());
+                match &*b {
+                    [one] => (0..256).for_each(|x| mark(usize::from(*one) << 8 | x, PREFIX)),
+                    _ => mark(first_two(&b), PREFIX),
+                }
+                let r = push_range(&mut prefix_terms, &ts);
+                (b, r)
+            })
+            .collect();
         prefix_lens.sort_unstable();
         prefix_lens.dedup();
-        let mut actions = vec![];
-        let mut prefix_terms = vec![];
         Self {
-            exact: ranges(exact, &mut actions),
+            n_terms: terms.len(),
+            exact,
             starts,
             exact_filter,
-            actions,
+            entries,
+            entry_terms,
+            anchors,
             phrases,
             words,
-            prefix: ranges(prefix, &mut prefix_terms),
+            prefix,
             prefix_terms,
             prefix_min: prefix_lens.first().copied().unwrap_or(usize::MAX),
             prefix_lens,
@@ -293,12 +328,17 @@ impl TermIndex {
         }
     }
 
-    /// Marks every term the post contains.
+    /// Finds every term the post contains (clearing those of the last post).
     pub(super) fn find(&self, doc: &Doc, found: &mut Present) {
+        found.reset(self.n_terms, self.entries.len(), self.phrases.len());
+        let tokens = doc.tokens.as_slice();
+        found.budget = tokens
+            .len()
+            .saturating_mul(PHRASE_WORK)
+            .saturating_add(PHRASE_WORK_MIN);
         for t in &self.everywhere {
             found.set(*t);
         }
-        let tokens = doc.tokens.as_slice();
         for (i, tok) in tokens.iter().enumerate() {
             let b = element(tok);
             let starts = self.starts.get(first_two(b)).copied().unwrap_or(0);
@@ -307,17 +347,9 @@ impl TermIndex {
             }
             if starts & EXACT != 0
                 && self.exact_filter.has(sketch(b))
-                && let Some((start, end)) = self.exact.get(b)
+                && let Some(e) = self.exact.get(b)
             {
-                let actions = self.actions.get(*start as usize..*end as usize);
-                for a in actions.unwrap_or_default() {
-                    match *a {
-                        Action::Term(t) => found.set(t),
-                        Action::Phrase { phrase, anchor } => {
-                            self.phrase_at(tokens, i, phrase, anchor, found)
-                        }
-                    }
-                }
+                self.on_key(*e, tokens, i, found);
             }
             if starts & PREFIX != 0 && b.len() >= self.prefix_min {
                 for len in &self.prefix_lens {
@@ -326,47 +358,105 @@ impl TermIndex {
                     }
                     if let Some(p) = b.get(..*len)
                         && self.prefix_filter.has(sketch(p))
-                        && let Some((start, end)) = self.prefix.get(p)
+                        && let Some(r) = self.prefix.get(p)
                     {
-                        let terms = self.prefix_terms.get(*start as usize..*end as usize);
-                        for t in terms.unwrap_or_default() {
+                        for t in slice(&self.prefix_terms, *r) {
                             found.set(*t);
                         }
                     }
                 }
             }
         }
-        if !self.odd.is_empty() {
-            layout(doc, &mut found.text);
-            for (t, pats) in &self.odd {
-                if pats.iter().any(|p| found.text.contains(p.as_str())) {
-                    found.set(*t);
+        if found.pending.is_empty() && self.odd.is_empty() {
+            return;
+        }
+        layout(doc, &mut found.text);
+        let pending = std::mem::take(&mut found.pending);
+        for ph in &pending {
+            if let Some(p) = self.phrases.get(*ph as usize)
+                && !found.has(p.term)
+                && found.text.contains(&*p.pattern)
+            {
+                found.set(p.term);
+            }
+        }
+        found.pending = pending;
+        for (t, pats) in &self.odd {
+            if pats.iter().any(|p| found.text.contains(p.as_str())) {
+                found.set(*t);
+            }
+        }
+    }
+
+    /// Token `i` equals the key of entry `e`.
+    #[inline]
+    fn on_key(&self, e: u32, tokens: &[Token], i: usize, found: &mut Present) {
+        let Some(entry) = self.entries.get(e as usize) else {
+            return;
+        };
+        for t in slice(&self.entry_terms, entry.terms) {
+            found.set(*t);
+        }
+        let anchors = slice(&self.anchors, entry.anchors);
+        if anchors.is_empty() {
+            return;
+        }
+        if !found.over_budget {
+            for (phrase, anchor) in anchors {
+                if !self.phrase_at(tokens, i, *phrase, *anchor, found) {
+                    found.over_budget = true;
+                    break;
+                }
+            }
+        }
+        // Over budget: each of the key's phrases waits (once) for the search.
+        if found.over_budget
+            && let Some(seen) = found.entry_seen.get_mut(e as usize)
+            && *seen != found.stamp
+        {
+            *seen = found.stamp;
+            for (phrase, _) in anchors {
+                if let Some(seen) = found.phrase_seen.get_mut(*phrase as usize)
+                    && *seen != found.stamp
+                {
+                    *seen = found.stamp;
+                    found.pending.push(*phrase);
                 }
             }
         }
     }
 
-    /// Checks a phrase whose word at `anchor` is token `i`.
-    fn phrase_at(&self, tokens: &[Token], i: usize, phrase: u32, anchor: u32, found: &mut Present) {
+    /// Checks a phrase whose word at `anchor` is token `i`; false when the
+    /// budget does not allow the check.
+    fn phrase_at(
+        &self,
+        tokens: &[Token],
+        i: usize,
+        phrase: u32,
+        anchor: u32,
+        found: &mut Present,
+    ) -> bool {
         let Some(p) = self.phrases.get(phrase as usize) else {
-            return;
+            return true;
         };
         if found.has(p.term) {
-            return;
+            return true;
         }
-        let words = self
-            .words
-            .get(p.words.0 as usize..p.words.1 as usize)
-            .unwrap_or_default();
+        let words = slice(&self.words, p.words);
+        let Some(budget) = found.budget.checked_sub(words.len()) else {
+            return false;
+        };
+        found.budget = budget;
         let Some(at) = i.checked_sub(anchor as usize) else {
-            return;
+            return true;
         };
         let Some(run) = tokens.get(at..at.saturating_add(words.len())) else {
-            return;
+            return true;
         };
         if run.iter().zip(words).all(|(t, w)| element(t) == &**w) {
             found.set(p.term);
         }
+        true
     }
 }
 
@@ -376,13 +466,22 @@ impl TermIndex {
 pub(super) struct Present {
     bits: Vec<u64>,
     list: Vec<u32>,
-    /// The laid-out text, for terms with a space in them.
+    /// The laid-out text, for phrase searches and terms with a space.
     text: String,
+    /// Word comparisons left for phrase checks in this post.
+    budget: usize,
+    over_budget: bool,
+    /// Phrases to search for in the text.
+    pending: Vec<u32>,
+    /// This post's number: an entry or phrase marked with it has been seen.
+    stamp: u32,
+    entry_seen: Vec<u32>,
+    phrase_seen: Vec<u32>,
 }
 
 impl Present {
-    /// Clears the terms of the last post and makes room for `terms` terms.
-    pub(super) fn reset(&mut self, terms: usize) {
+    /// Clears the last post and makes room for this index.
+    fn reset(&mut self, terms: usize, entries: usize, phrases: usize) {
         for t in &self.list {
             if let Some(w) = self.bits.get_mut((*t / 64) as usize) {
                 *w = 0;
@@ -392,6 +491,20 @@ impl Present {
         let words = terms.div_ceil(64);
         if self.bits.len() < words {
             self.bits.resize(words, 0);
+        }
+        self.over_budget = false;
+        self.pending.clear();
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.entry_seen.fill(0);
+            self.phrase_seen.fill(0);
+            self.stamp = 1;
+        }
+        if self.entry_seen.len() < entries {
+            self.entry_seen.resize(entries, 0);
+        }
+        if self.phrase_seen.len() < phrases {
+            self.phrase_seen.resize(phrases, 0);
         }
     }
 

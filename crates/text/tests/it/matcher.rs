@@ -144,3 +144,34 @@ fn matcher_answers_on_odd_queries_and_texts_are_unchanged() {
     texts.extend(sample_texts(5_000, 3));
     assert_eq!(answers(&queries, &texts), (6837561, 16330276627939699552));
 }
+
+/// A long phrase of one common word against a long post of that word: the
+/// checks around each occurrence would cost length times occurrences; the
+/// matcher stays within a budget and searches the text instead.
+#[test]
+fn long_phrases_on_long_posts_stay_quick() {
+    let many = |n: usize| vec!["de"; n].join(" ");
+    let queries = [
+        format!("\"{} het\"", many(9_999)),
+        format!("\"{}\"", many(10_000)),
+        format!("\"het {}\"", many(9_999)),
+        "\"de vries\" OR vries*".to_owned(),
+    ];
+    let matcher = Matcher::new((0u64..).zip(queries.iter().filter_map(|q| parse(q).ok())));
+    assert_eq!(matcher.len(), 4);
+    let started = std::time::Instant::now();
+    for (text, want) in [
+        (format!("{} het", many(100_000)), vec![0, 1]),
+        (format!("het {} vries", many(100_000)), vec![1, 2, 3]),
+        (many(50), vec![]),
+    ] {
+        let doc = Doc::new(&text);
+        let post = Post {
+            doc: &doc,
+            lang: None,
+            source: "rss",
+        };
+        assert_eq!(matcher.matches(&post), want);
+    }
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
