@@ -187,3 +187,82 @@ pub(super) fn triggers(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+    use crate::query::terms::frequency;
+
+    fn word(w: &str) -> Term {
+        Term::Word(w.into())
+    }
+
+    /// The terms that trigger a query, sorted.
+    fn trigger_terms(q: &str) -> Option<Vec<Term>> {
+        let (mut terms, mut sources, mut nodes) =
+            (Interner::default(), Interner::default(), vec![]);
+        flatten(&parse(q).ok()?, &mut terms, &mut sources, &mut nodes);
+        let freq = |t: u32| terms.items.get(t as usize).map_or(u64::MAX, frequency);
+        let (_, ids) = triggers(&nodes, 0, &freq)?;
+        let mut out: Vec<Term> = ids
+            .iter()
+            .filter_map(|t| terms.items.get(*t as usize).cloned())
+            .collect();
+        out.sort();
+        Some(out)
+    }
+
+    #[test]
+    fn queries_wait_for_their_rarest_terms() {
+        assert_eq!(trigger_terms("merk5 service"), Some(vec![word("merk5")]));
+        assert_eq!(trigger_terms("de bakkerij"), Some(vec![word("bakkerij")]));
+        assert_eq!(
+            trigger_terms("taart AND NOT vacature"),
+            Some(vec![word("taart")])
+        );
+        assert_eq!(
+            trigger_terms("(merk3 OR merk3nl) lang:nl"),
+            Some(vec![word("merk3"), word("merk3nl")])
+        );
+        assert_eq!(
+            trigger_terms("service #taart"),
+            Some(vec![Term::Hashtag("taart".into())])
+        );
+        assert_eq!(
+            trigger_terms("(de OR het) @anna"),
+            Some(vec![Term::Mention("anna".into())])
+        );
+        // Only a query that can match without any term is checked on every post.
+        assert_eq!(trigger_terms("NOT spam"), None);
+        assert_eq!(trigger_terms("lang:nl source:rss"), None);
+        assert_eq!(trigger_terms("taart OR NOT spam"), None);
+        assert_eq!(trigger_terms("lang:nl taart"), Some(vec![word("taart")]));
+    }
+
+    #[test]
+    fn a_query_is_one_flat_array() {
+        let (mut terms, mut sources, mut nodes) =
+            (Interner::default(), Interner::default(), vec![]);
+        let q = parse("(taart OR brood) NOT (vacature OR lang:en) source:rss")
+            .unwrap_or(Query::Or(vec![]));
+        flatten(&q, &mut terms, &mut sources, &mut nodes);
+        use Node::*;
+        assert_eq!(
+            nodes,
+            [
+                And(9),
+                Or(4),
+                Term(0),
+                Term(1),
+                Not(8),
+                Or(8),
+                Term(2),
+                Lang(crate::Lang::En),
+                Source(0)
+            ]
+        );
+        assert_eq!(end(&nodes, 1), 4);
+        assert_eq!(end(&nodes, 2), 3);
+    }
+}
