@@ -4,12 +4,18 @@
 //! ` e1 e2 … en ` ([`layout`]): each word, hashtag or mention gives its folded
 //! form, every other token a separator `\u{1}`, so that phrases do not run
 //! across it. A term is present when one of its [`patterns`] occurs there.
-//! No element contains a space, so each pattern comes down to a test on whole
-//! elements: ` w ` is an element equal to `w`, ` p` an element that starts
-//! with `p` (and ` ` alone is in every layout), ` a b ` the elements `a`, `b`
-//! one after the other. Those tests are made here with a hash look-up per
-//! token behind a small bit filter, without laying the text out. A term with
-//! a space in it (only a query built by hand has one) keeps the text search.
+//! No element contains a space (tokens hold none, and neither lower-casing
+//! nor removing diacritics makes one), so each pattern comes down to a test
+//! on whole elements: ` w ` is an element equal to `w`, ` p` an element that
+//! starts with `p` (and ` ` alone is in every layout), ` a b ` the elements
+//! `a`, `b` one after the other. Those tests are made here from the tokens,
+//! without laying the text out: a hash look-up per token behind small bit
+//! filters, and for a phrase a check of the words around its rarest word
+//! wherever that occurs. The checks have a budget per post; past it, the
+//! remaining phrases are searched for in the laid-out text, which costs the
+//! text's length per phrase rather than the phrase's length per occurrence.
+//! A term with a space in it (only a query built by hand has one) keeps the
+//! text search too.
 
 use rustc_hash::FxHashMap;
 
