@@ -150,6 +150,17 @@ impl Token {
             self.forms.get(self.folded_start..).unwrap_or_default()
         }
     }
+
+    /// The bytes of [`Token::folded`], without checking where characters
+    /// start (the bounds are always at one), for the matcher's inner loop.
+    pub(crate) fn folded_bytes(&self) -> &[u8] {
+        let b = self.forms.as_bytes();
+        if self.folded_start == 0 {
+            b.get(..self.lower_end).unwrap_or_default()
+        } else {
+            b.get(self.folded_start..).unwrap_or_default()
+        }
+    }
 }
 
 impl Doc {

@@ -103,6 +103,12 @@ static WORDS: LazyLock<FxHashMap<&'static str, Votes>> = LazyLock::new(|| {
     m
 });
 
+/// Whether `word` (folded) is one of the frequent function words of a
+/// language Dialoog knows: a hint that it occurs in many texts.
+pub(crate) fn is_function_word(word: &str) -> bool {
+    WORDS.contains_key(word)
+}
+
 /// The letter groups the spelling cues look for, found in one pass over the
 /// word's bytes (a substring search per cue costs more than the whole pass).
 /// The accented letters are matched on their UTF-8 bytes, which is the same

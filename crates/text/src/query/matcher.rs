@@ -1,19 +1,19 @@
 //! One pass over a post for every query of every workspace.
 //!
-//! The post's tokens are laid out once as ` word #tag @who word ` (other
-//! tokens become a separator, so phrases do not run across them). Every term
-//! of every query becomes one or two patterns (` taart `, ` #taart `,
-//! ` bak`, ` bakkerij de vries `, ` @anna@`) in a single Aho-Corasick
-//! automaton; one overlapping scan gives every term present. Only the
-//! queries that contain a present term (and the few that can match with no
-//! term at all, such as `NOT spam`) are then evaluated.
+//! Every term of every query is found in the post's tokens at once (see
+//! `terms`). A query is evaluated only when one of its trigger terms is
+//! present: the rarest term that each of its branches needs, so a query on a
+//! brand and a common word waits for the brand. Queries that can match with
+//! no term at all (`NOT spam`, `lang:nl`) are evaluated on every post.
+//! Queries are flat arrays of nodes read against a bit per term; identical
+//! queries (from different workspaces) are evaluated once per post.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use std::collections::HashMap;
-
+use super::plan::{Facts, Interner, Node, eval, flatten, triggers};
+use super::terms::{Present, TermIndex, frequency};
 use super::{Query, Term};
-use crate::doc::{Doc, TokenKind, fold};
+use crate::doc::Doc;
 use crate::lang::Lang;
+use rustc_hash::FxHashMap;
 
 /// A post as the matcher sees it.
 #[derive(Debug, Clone, Copy)]
@@ -26,147 +26,123 @@ pub struct Post<'a> {
     pub source: &'a str,
 }
 
-#[derive(Debug, Clone)]
-enum Compiled {
-    Term(u32),
-    Lang(Lang),
-    Source(String),
-    Not(Box<Compiled>),
-    And(Vec<Compiled>),
-    Or(Vec<Compiled>),
-}
-
-impl Compiled {
-    fn new(q: &Query, ids: &HashMap<Term, u32>) -> Self {
-        match q {
-            Query::Term(t) => Compiled::Term(ids.get(t).copied().unwrap_or(u32::MAX)),
-            Query::Lang(l) => Compiled::Lang(*l),
-            Query::Source(s) => Compiled::Source(s.clone()),
-            Query::Not(q) => Compiled::Not(Box::new(Compiled::new(q, ids))),
-            Query::And(qs) => Compiled::And(qs.iter().map(|q| Compiled::new(q, ids)).collect()),
-            Query::Or(qs) => Compiled::Or(qs.iter().map(|q| Compiled::new(q, ids)).collect()),
-        }
-    }
-
-    fn eval(&self, hits: &[u32], lang: Option<Lang>, source: &str) -> bool {
-        match self {
-            Compiled::Term(id) => hits.binary_search(id).is_ok(),
-            Compiled::Lang(l) => lang == Some(*l),
-            Compiled::Source(s) => source.eq_ignore_ascii_case(s) || fold(source) == *s,
-            Compiled::Not(q) => !q.eval(hits, lang, source),
-            Compiled::And(qs) => qs.iter().all(|q| q.eval(hits, lang, source)),
-            Compiled::Or(qs) => qs.iter().any(|q| q.eval(hits, lang, source)),
-        }
-    }
-}
-
 /// Every query of every workspace, compiled for one pass per post.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    ac: Option<AhoCorasick>,
-    pattern_term: Vec<u32>,
-    term_queries: Vec<Vec<u32>>,
-    queries: Vec<(u64, Compiled)>,
+    terms: TermIndex,
+    /// The nodes of every distinct query, one after the other.
+    nodes: Vec<Node>,
+    /// Per distinct query: where its nodes start in `nodes` (one more entry
+    /// at the end).
+    node_at: Vec<u32>,
+    /// Per distinct query: where its members start in `members`.
+    member_at: Vec<u32>,
+    /// Positions (in compile order) of the queries that are the same query.
+    members: Vec<u32>,
+    /// The ids, by position.
+    ids: Vec<u64>,
+    /// Per term: where the distinct queries it triggers start in `triggered`.
+    trigger_at: Vec<u32>,
+    triggered: Vec<u32>,
+    /// Distinct queries evaluated on every post.
     always: Vec<u32>,
+    sources: Vec<String>,
 }
 
-/// Separator for tokens that are not words, hashtags or mentions.
-const GAP: &str = " \u{1}";
-
-fn patterns(t: &Term) -> Vec<String> {
-    match t {
-        Term::Word(w) => vec![format!(" {w} "), format!(" #{w} ")],
-        Term::Prefix(p) => vec![format!(" {p}")],
-        Term::Phrase(ws) => vec![format!(" {} ", ws.join(" "))],
-        Term::Hashtag(h) => vec![format!(" #{h} ")],
-        Term::Mention(m) => vec![format!(" @{m} "), format!(" @{m}@")],
-    }
+fn idx(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Lays a post's tokens out the way the patterns expect.
-pub(crate) fn layout(doc: &Doc, out: &mut String) {
-    out.clear();
-    for t in &doc.tokens {
-        match t.kind {
-            TokenKind::Word | TokenKind::Hashtag | TokenKind::Mention => {
-                out.push(' ');
-                out.push_str(t.folded());
-            }
-            _ => out.push_str(GAP),
-        }
+/// `lists[i]` laid out one after the other, with where each starts (and one
+/// more entry for the end).
+fn concat(lists: Vec<Vec<u32>>) -> (Vec<u32>, Vec<u32>) {
+    let mut at = Vec::with_capacity(lists.len() + 1);
+    let mut all = vec![];
+    for l in lists {
+        at.push(idx(all.len()));
+        all.extend(l);
     }
-    out.push(' ');
+    at.push(idx(all.len()));
+    (at, all)
+}
+
+fn range(at: &[u32], i: usize) -> std::ops::Range<usize> {
+    let start = at.get(i).map_or(0, |x| *x as usize);
+    let end = at.get(i + 1).map_or(start, |x| *x as usize);
+    start..end
 }
 
 impl Matcher {
     /// Compiles `(id, query)` pairs; the ids are returned by [`Matcher::matches`].
     pub fn new(queries: impl IntoIterator<Item = (u64, Query)>) -> Self {
-        let mut term_ids: HashMap<Term, u32> = HashMap::new();
-        let mut term_queries: Vec<Vec<u32>> = vec![];
-        let mut compiled = vec![];
+        let mut terms = Interner::<Term>::default();
+        let mut sources = Interner::<String>::default();
+        let mut distinct: FxHashMap<Vec<Node>, u32> = FxHashMap::default();
+        let mut nodes = vec![];
+        let mut node_at = vec![];
+        let mut members: Vec<Vec<u32>> = vec![];
+        let mut ids = vec![];
+        let mut flat = vec![];
+        for (position, (id, q)) in queries.into_iter().enumerate() {
+            flat.clear();
+            flatten(&q, &mut terms, &mut sources, &mut flat);
+            let next = idx(members.len());
+            let d = *distinct.entry(flat.clone()).or_insert(next);
+            if d == next {
+                node_at.push(idx(nodes.len()));
+                nodes.extend_from_slice(&flat);
+                members.push(vec![]);
+            }
+            if let Some(m) = members.get_mut(d as usize) {
+                m.push(idx(position));
+            }
+            ids.push(id);
+        }
+        node_at.push(idx(nodes.len()));
+        let n_terms = terms.items.len();
+        let freq: Vec<u64> = terms.items.iter().map(frequency).collect();
+        let freq = |t: u32| freq.get(t as usize).copied().unwrap_or(u64::MAX);
+        let mut by_term: Vec<Vec<u32>> = vec![vec![]; n_terms];
         let mut always = vec![];
-        for (qi, (id, q)) in queries.into_iter().enumerate() {
-            let qi = u32::try_from(qi).unwrap_or(u32::MAX);
-            let mut terms = vec![];
-            q.terms(&mut terms);
-            for t in terms {
-                let next = u32::try_from(term_ids.len()).unwrap_or(u32::MAX);
-                let tid = *term_ids.entry(t).or_insert(next);
-                if tid as usize == term_queries.len() {
-                    term_queries.push(vec![]);
+        for d in 0..members.len() {
+            let q = nodes.get(range(&node_at, d)).unwrap_or_default();
+            match triggers(q, 0, &freq) {
+                Some((_, mut ts)) => {
+                    ts.sort_unstable();
+                    ts.dedup();
+                    for t in ts {
+                        if let Some(l) = by_term.get_mut(t as usize) {
+                            l.push(idx(d));
+                        }
+                    }
                 }
-                if let Some(list) = term_queries.get_mut(tid as usize)
-                    && list.last() != Some(&qi)
-                {
-                    list.push(qi);
-                }
-            }
-            if q.matches_without_terms() {
-                always.push(qi);
-            }
-            compiled.push((id, Compiled::new(&q, &term_ids)));
-        }
-        let mut pats: Vec<String> = vec![];
-        let mut pattern_term = vec![];
-        let mut by_id: Vec<(&Term, &u32)> = term_ids.iter().collect();
-        by_id.sort_by_key(|(_, id)| **id);
-        for (t, id) in by_id {
-            for p in patterns(t) {
-                pats.push(p);
-                pattern_term.push(*id);
+                None => always.push(idx(d)),
             }
         }
-        let ac = if pats.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&pats)
-                .or_else(|_| {
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::Standard)
-                        .build(&pats)
-                })
-                .ok()
-        };
+        let (member_at, members) = concat(members);
+        let (trigger_at, triggered) = concat(by_term);
         Self {
-            ac,
-            pattern_term,
-            term_queries,
-            queries: compiled,
+            terms: TermIndex::new(&terms.items),
+            nodes,
+            node_at,
+            member_at,
+            members,
+            ids,
+            trigger_at,
+            triggered,
             always,
+            sources: sources.items,
         }
     }
 
     /// How many queries are compiled in.
     pub fn len(&self) -> usize {
-        self.queries.len()
+        self.ids.len()
     }
 
     /// Whether no query is compiled in.
     pub fn is_empty(&self) -> bool {
-        self.queries.is_empty()
+        self.ids.is_empty()
     }
 
     /// The ids of every query that matches the post, in compile order.
@@ -181,31 +157,91 @@ impl Matcher {
     pub fn matches_into(&self, post: &Post<'_>, s: &mut Scratch, out: &mut Vec<u64>) {
         out.clear();
         s.hits.clear();
-        s.candidates.clear();
-        if let Some(ac) = &self.ac {
-            layout(post.doc, &mut s.text);
-            for m in ac.find_overlapping_iter(s.text.as_str()) {
-                if let Some(t) = self.pattern_term.get(m.pattern().as_usize()) {
-                    s.hits.push(*t);
+        self.terms.find(post.doc, &mut s.present);
+        // A new stamp for this post: a distinct query whose stamp is this
+        // one has been evaluated already.
+        s.stamp = s.stamp.wrapping_add(1);
+        if s.stamp == 0 {
+            s.seen.fill(0);
+            s.stamp = 1;
+        }
+        if s.seen.len() < self.member_at.len() {
+            s.seen.resize(self.member_at.len(), 0);
+        }
+        let facts = Facts {
+            present: &s.present,
+            lang: post.lang,
+            source: post.source,
+            sources: &self.sources,
+        };
+        s.groups.clear();
+        let check = |d: u32, groups: &mut Vec<u32>| {
+            let q = self.nodes.get(range(&self.node_at, d as usize));
+            if eval(q.unwrap_or_default(), 0, &facts) {
+                groups.push(d);
+            }
+        };
+        for t in facts.present.list() {
+            let triggered = self.triggered.get(range(&self.trigger_at, *t as usize));
+            for d in triggered.unwrap_or_default() {
+                if let Some(seen) = s.seen.get_mut(*d as usize)
+                    && *seen != s.stamp
+                {
+                    *seen = s.stamp;
+                    check(*d, &mut s.groups);
                 }
             }
         }
-        s.hits.sort_unstable();
-        s.hits.dedup();
-        for t in &s.hits {
-            if let Some(qs) = self.term_queries.get(*t as usize) {
-                s.candidates.extend_from_slice(qs);
-            }
+        for d in &self.always {
+            check(*d, &mut s.groups);
         }
-        s.candidates.extend_from_slice(&self.always);
-        s.candidates.sort_unstable();
-        s.candidates.dedup();
-        for qi in &s.candidates {
-            if let Some((id, q)) = self.queries.get(*qi as usize)
-                && q.eval(&s.hits, post.lang, post.source)
-            {
-                out.push(*id);
+        let id = |p: &u32| self.ids.get(*p as usize).copied().unwrap_or_default();
+        if let [d] = s.groups.as_slice() {
+            out.extend(self.members(*d).iter().map(id));
+        } else {
+            self.members_in_order(&s.groups, &mut s.hits, &mut s.merged);
+            out.extend(s.hits.iter().map(id));
+        }
+    }
+
+    fn members(&self, d: u32) -> &[u32] {
+        self.members
+            .get(range(&self.member_at, d as usize))
+            .unwrap_or_default()
+    }
+
+    /// The positions of the members of these distinct queries, ascending.
+    /// Each one's members are in order already: a few are merged, many
+    /// sorted.
+    fn members_in_order(&self, groups: &[u32], hits: &mut Vec<u32>, tmp: &mut Vec<u32>) {
+        hits.clear();
+        if groups.len() > 8 {
+            for d in groups {
+                hits.extend_from_slice(self.members(*d));
             }
+            hits.sort_unstable();
+            return;
+        }
+        for d in groups {
+            let m = self.members(*d);
+            if hits.is_empty() {
+                hits.extend_from_slice(m);
+                continue;
+            }
+            tmp.clear();
+            let (mut i, mut j) = (0, 0);
+            while let (Some(a), Some(b)) = (hits.get(i), m.get(j)) {
+                if a < b {
+                    tmp.push(*a);
+                    i += 1;
+                } else {
+                    tmp.push(*b);
+                    j += 1;
+                }
+            }
+            tmp.extend_from_slice(hits.get(i..).unwrap_or_default());
+            tmp.extend_from_slice(m.get(j..).unwrap_or_default());
+            std::mem::swap(hits, tmp);
         }
     }
 }
@@ -213,14 +249,21 @@ impl Matcher {
 /// Buffers reused across posts by [`Matcher::matches_into`].
 #[derive(Debug, Default)]
 pub struct Scratch {
-    text: String,
+    present: Present,
+    /// Per distinct query, the stamp of the last post it was evaluated for.
+    seen: Vec<u32>,
+    pub(super) stamp: u32,
+    /// The distinct queries that match.
+    groups: Vec<u32>,
+    /// Their members' positions, in order.
     hits: Vec<u32>,
-    candidates: Vec<u32>,
+    merged: Vec<u32>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::TokenKind;
     use crate::query::parse;
     use proptest::prelude::*;
 

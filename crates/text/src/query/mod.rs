@@ -17,6 +17,10 @@
 
 mod matcher;
 mod parse;
+mod plan;
+mod terms;
+#[cfg(test)]
+mod tests;
 
 pub use matcher::{Matcher, Post, Scratch};
 pub use parse::{ParseError, ParseErrorKind, parse};

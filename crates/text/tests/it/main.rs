@@ -1,6 +1,7 @@
 //! The text crate's suite: quality on the development sets must not slip.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod matcher;
 mod outputs;
 
 use dialoog_text::eval::{DEVSET_EN, DEVSET_NL, REVIEWS_EN, REVIEWS_NL, evaluate, read_tsv, split};

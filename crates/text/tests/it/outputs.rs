@@ -64,7 +64,7 @@ fn tokens(h: &mut Fnv, text: &str) {
 /// accents (composed and combining), ligatures, full-width letters,
 /// emoji with modifiers and joiners, flags, emoticons, links, mentions,
 /// e-mail addresses, apostrophes and punctuation.
-fn odd_texts(n: usize, seed: u64) -> Vec<String> {
+pub(crate) fn odd_texts(n: usize, seed: u64) -> Vec<String> {
     const PIECES: &[&str] = &[
         "goed",
         "Niet",
