@@ -134,7 +134,7 @@ fn preview(text: &str) -> String {
     }
 }
 
-fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let mut out = String::from("%");
     for c in q.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -176,9 +176,12 @@ impl Store {
             let n = self.thread_batch(channel_id, now).await?;
             total += n;
             if n < THREAD_BATCH as u64 {
-                return Ok(total);
+                break;
             }
         }
+        // New conversations' authors, as contacts.
+        while self.link_identities(channel_id, now).await? > 0 {}
+        Ok(total)
     }
 
     async fn thread_batch(&self, channel_id: i64, now: i64) -> Result<u64> {

@@ -9,6 +9,7 @@ pub mod api;
 pub mod approval;
 pub mod calendar;
 pub mod channels;
+pub mod contacts;
 pub mod edit;
 pub mod error;
 pub mod i18n;

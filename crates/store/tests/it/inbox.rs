@@ -288,6 +288,81 @@ async fn threads_follow_each_networks_meaning(store: Store) {
     assert_eq!(ids.len(), 3);
     // Another workspace sees none of it.
     assert!(store.conversation(ws + 1, dm.id).await.is_err());
+
+    // Each author is a contact; anna on another network may be the same.
+    let contacts = store.contacts(ws, "", 10).await.unwrap();
+    assert_eq!(contacts.len(), 3, "{contacts:?}");
+    let other = store
+        .create_channel(ws, "bluesky", "Bakkerij op Bluesky", b"sealed", NOW)
+        .await
+        .unwrap();
+    let mut theirs = item("at://anna/1", "mention", "anna", None, None, "Hoi!");
+    theirs.author_handle = Some("@anna.bsky.social".into());
+    store.insert_items(other.id, &[theirs], NOW).await.unwrap();
+    store.thread_items(other.id, NOW).await.unwrap();
+    let anna = store.contact_of(under_post.id).await.unwrap().unwrap();
+    let on_bluesky = InboxFilter {
+        channel_id: Some(other.id),
+        ..InboxFilter::default()
+    };
+    let anna_bsky = store
+        .contact_of(store.conversations(ws, &on_bluesky, NOW, 10).await.unwrap()[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(anna, anna_bsky);
+    let sug = store.merge_suggestions(ws, anna).await.unwrap();
+    assert_eq!(
+        (sug.len(), sug[0].contact_id, sug[0].reason),
+        (1, anna_bsky, "same_name"),
+        "{sug:?}"
+    );
+    store
+        .set_contact_note(ws, anna_bsky, "Vaste klant", NOW)
+        .await
+        .unwrap();
+    store.tag_contact(anna_bsky, "vip", true).await.unwrap();
+    store
+        .merge_contacts(ws, anna, anna_bsky, NOW)
+        .await
+        .unwrap();
+    let merged = store.contact(ws, anna).await.unwrap();
+    assert_eq!(
+        (
+            merged.identities,
+            merged.conversations,
+            merged.note.as_str()
+        ),
+        (2, 2, "Vaste klant")
+    );
+    assert_eq!(store.contact_tags(anna).await.unwrap(), ["vip"]);
+    assert!(store.contact(ws, anna_bsky).await.is_err(), "merged away");
+    assert!(store.merge_suggestions(ws, anna).await.unwrap().is_empty());
+    assert_eq!(
+        store.contact_sentiments(anna).await.unwrap().len(),
+        3,
+        "anna's own messages"
+    );
+    // Split the Bluesky account off again: its conversation goes along.
+    let ids = store.identities(anna).await.unwrap();
+    let bsky = ids.iter().find(|i| i.network == "bluesky").unwrap();
+    let again = store.split_identity(ws, anna, bsky.id, NOW).await.unwrap();
+    assert_eq!(store.contact(ws, again).await.unwrap().conversations, 1);
+    assert_eq!(store.contact(ws, anna).await.unwrap().conversations, 1);
+    let last = store.identities(again).await.unwrap()[0].id;
+    assert!(matches!(
+        store.split_identity(ws, again, last, NOW).await,
+        Err(dialoog_store::StoreError::Conflict)
+    ));
+    assert!(store.merge_contacts(ws, anna, anna, NOW).await.is_err());
+    assert!(
+        store
+            .merge_contacts(ws + 1, anna, again, NOW)
+            .await
+            .is_err(),
+        "another workspace's"
+    );
+    assert_eq!(store.contacts(ws, "BSKY", 10).await.unwrap()[0].id, again);
 }
 
 dialoog_store::both_backends!(threads_follow_each_networks_meaning);

@@ -5,6 +5,7 @@
 
 mod approval;
 mod calendar;
+mod contacts;
 mod dto;
 mod handlers;
 pub mod inbox;
@@ -240,6 +241,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             service_levels::put_levels
         ))
         .routes(routes!(service_levels::figures))
+        .routes(routes!(contacts::list))
+        .routes(routes!(contacts::get, contacts::change))
+        .routes(routes!(contacts::merge))
+        .routes(routes!(contacts::split))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

@@ -77,6 +77,7 @@ struct ConversationView {
     due: String,
     overdue: bool,
     resolve_due: String,
+    contact_href: String,
 }
 
 /// A network's link, only when it is a web address (never `javascript:`
@@ -281,7 +282,14 @@ async fn render_draft(
     });
     let others = s.presence.touch(id, w.me.user.id, &w.me.user.name, false);
     let presence = presence_text(t, &others);
+    let contact_href = s
+        .store
+        .contact_of(id)
+        .await
+        .map_err(|e| err(e.into()))?
+        .map_or(String::new(), |c| format!("/w/{ws}/contacts/{c}"));
     let view = ConversationView {
+        contact_href,
         due,
         overdue,
         resolve_due,

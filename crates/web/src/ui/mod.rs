@@ -13,6 +13,7 @@ mod calendar;
 mod channels;
 mod compose;
 mod compose_repeat;
+mod contacts;
 mod edit;
 pub mod forms;
 mod import;
@@ -439,6 +440,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/inbox/{id}/snooze"),
     ("POST", "/w/{ws}/inbox/{id}/tags"),
     ("POST", "/w/{ws}/inbox/{id}/presence"),
+    ("GET", "/w/{ws}/contacts"),
+    ("GET", "/w/{ws}/contacts/{id}"),
+    ("POST", "/w/{ws}/contacts/{id}/note"),
+    ("POST", "/w/{ws}/contacts/{id}/tags"),
+    ("POST", "/w/{ws}/contacts/{id}/merge"),
+    ("POST", "/w/{ws}/contacts/{id}/identities/{identity}/split"),
 ];
 
 /// The UI router.
@@ -577,6 +584,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/inbox/{id}/snooze", post(inbox::snooze))
         .route("/w/{ws}/inbox/{id}/tags", post(inbox::tag))
         .route("/w/{ws}/inbox/{id}/presence", post(inbox::presence))
+        .route("/w/{ws}/contacts", get(contacts::list))
+        .route("/w/{ws}/contacts/{id}", get(contacts::page))
+        .route("/w/{ws}/contacts/{id}/note", post(contacts::note))
+        .route("/w/{ws}/contacts/{id}/tags", post(contacts::tag))
+        .route("/w/{ws}/contacts/{id}/merge", post(contacts::merge))
+        .route(
+            "/w/{ws}/contacts/{id}/identities/{identity}/split",
+            post(contacts::split),
+        )
         .route("/static/app.css", get(stylesheet))
         .route("/static/inbox.js", get(inbox_script))
         .route("/static/copy.js", get(copy_script))

@@ -72,6 +72,14 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/inbox/settings"),
     ("PUT", "/api/v1/workspaces/{ws}/inbox/settings"),
     ("GET", "/api/v1/workspaces/{ws}/inbox/figures"),
+    ("GET", "/api/v1/workspaces/{ws}/contacts"),
+    ("GET", "/api/v1/workspaces/{ws}/contacts/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/contacts/{id}"),
+    ("POST", "/api/v1/workspaces/{ws}/contacts/{id}/merge"),
+    (
+        "POST",
+        "/api/v1/workspaces/{ws}/contacts/{id}/identities/{identity}/split",
+    ),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),
@@ -570,9 +578,12 @@ struct World {
     /// A recurring post in each workspace.
     a_series: i64,
     b_series: i64,
-    /// A conversation in each workspace.
+    /// A conversation in each workspace, and its author's contact and
+    /// identity.
     a_conv: i64,
     b_conv: i64,
+    a_contact: (i64, i64),
+    b_contact: (i64, i64),
 }
 
 async fn world() -> World {
@@ -607,7 +618,11 @@ async fn world() -> World {
     let a_feed = channel(&app, &owner, a, &feed.url).await;
     let a_conv = crate::access_inbox::conversation(&app, a, a_feed).await;
     let b_conv = crate::access_inbox::conversation(&app, b, b_channel).await;
+    let a_contact = crate::access_inbox::contact(&app, a_conv).await;
+    let b_contact = crate::access_inbox::contact(&app, b_conv).await;
     World {
+        a_contact,
+        b_contact,
         a_conv,
         b_conv,
         b_posts,
@@ -683,13 +698,15 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
 
 /// The series of the workspace the path is filled for.
 fn with_series(path: String, w: &World, ws: i64) -> String {
-    let (id, conv) = if ws == w.a {
-        (w.a_series, w.a_conv)
+    let (id, conv, contact) = if ws == w.a {
+        (w.a_series, w.a_conv, w.a_contact)
     } else {
-        (w.b_series, w.b_conv)
+        (w.b_series, w.b_conv, w.b_contact)
     };
     path.replace("{series}", &id.to_string())
         .replace("{conv}", &conv.to_string())
+        .replace("{contact}", &contact.0.to_string())
+        .replace("{identity}", &contact.1.to_string())
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {
@@ -869,6 +886,7 @@ async fn every_ui_form_refuses_a_missing_or_wrong_csrf_token() {
         let p = fill(path, w.a, w.b_owner, 1, (1, 1))
             .replace("{id}", "1")
             .replace("{entry}", "1")
+            .replace("{identity}", "1")
             .replace("{token}", "x")
             .replace("{code}", "x");
         for body in ["name=x", "name=x&_csrf=forged-token-value"] {

@@ -83,6 +83,43 @@ pub fn api() -> Vec<(
             None,
             StatusCode::OK,
         ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/contacts",
+            Action::ViewInbox,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/contacts/{contact}",
+            Action::ViewInbox,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PATCH",
+            "/api/v1/workspaces/{ws}/contacts/{contact}",
+            Action::AnswerInbox,
+            Some(json!({"note": "Belt vaak"})),
+            StatusCode::OK,
+        ),
+        (
+            // An unknown contact: the answer says so.
+            "POST",
+            "/api/v1/workspaces/{ws}/contacts/{contact}/merge",
+            Action::AnswerInbox,
+            Some(json!({"other_id": 0})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            // Its only account cannot be split off.
+            "POST",
+            "/api/v1/workspaces/{ws}/contacts/{contact}/identities/{identity}/split",
+            Action::AnswerInbox,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ]
 }
 
@@ -99,6 +136,32 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
             "open1=09%3A00&close1=17%3A00&response=60&resolution=8",
         ),
         ("GET", "/w/{ws}/inbox/figures", Action::ViewInbox, ""),
+        ("GET", "/w/{ws}/contacts", Action::ViewInbox, ""),
+        ("GET", "/w/{ws}/contacts/{contact}", Action::ViewInbox, ""),
+        (
+            "POST",
+            "/w/{ws}/contacts/{contact}/note",
+            Action::AnswerInbox,
+            "note=Belt+vaak",
+        ),
+        (
+            "POST",
+            "/w/{ws}/contacts/{contact}/tags",
+            Action::AnswerInbox,
+            "tag=vip",
+        ),
+        (
+            "POST",
+            "/w/{ws}/contacts/{contact}/merge",
+            Action::AnswerInbox,
+            "other=0",
+        ),
+        (
+            "POST",
+            "/w/{ws}/contacts/{contact}/identities/{identity}/split",
+            Action::AnswerInbox,
+            "",
+        ),
         ("GET", "/w/{ws}/inbox/{conv}", Action::ViewInbox, ""),
         (
             "POST",
@@ -180,4 +243,11 @@ pub async fn conversation(app: &App, ws: i64, channel: i64) -> i64 {
         .await
         .unwrap();
     all[0].id
+}
+
+/// The contact and identity of a conversation's author.
+pub async fn contact(app: &App, conv: i64) -> (i64, i64) {
+    let s = &app.db.store;
+    let contact = s.contact_of(conv).await.unwrap().unwrap();
+    (contact, s.identities(contact).await.unwrap()[0].id)
 }

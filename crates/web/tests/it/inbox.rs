@@ -71,6 +71,51 @@ async fn story(app: App, peer: MastodonPeer) {
         "{c}"
     );
     assert_eq!(c["overdue"], false);
+    // Grace is a contact now, with this conversation.
+    let (s, people) = app
+        .call(
+            "GET",
+            "/api/v1/workspaces/1/contacts?q=grace",
+            Some(&agent),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{people}");
+    assert_eq!(
+        (&people[0]["name"], &people[0]["conversations"]),
+        (&json!("Grace Hopper"), &json!(1))
+    );
+    let grace = people[0]["id"].as_i64().unwrap();
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/workspaces/1/contacts/{grace}"),
+            Some(&agent),
+            Some(json!({"note": "Bestelt elke vrijdag", "add_tags": ["vaste klant"]})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["note"], &v["tags"]),
+        (
+            StatusCode::OK,
+            &json!("Bestelt elke vrijdag"),
+            &json!(["vaste klant"])
+        ),
+        "{v}"
+    );
+    assert_eq!(v["conversation_ids"], json!([c["id"]]));
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/api/v1/workspaces/1/contacts/{grace}/merge"),
+            Some(&agent),
+            Some(json!({"other_id": grace})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["errors"][0]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("other_id"))
+    );
     // Clients do not read the inbox.
     let (s, _) = app
         .call(
