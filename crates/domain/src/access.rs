@@ -66,6 +66,10 @@ impl Role {
             // and the team's notes are not theirs to read.
             A::ViewInbox | A::AnswerInbox => !matches!(self, R::Client),
             A::SyncChannels => !matches!(self, R::Client),
+            // What the public web says about the brand is every member's
+            // to read; queries and sources are set up by those who plan.
+            A::ViewListening => true,
+            A::ManageListening => matches!(self, R::Owner | R::Manager | R::Editor),
             A::EditSettings | A::ManageMembers | A::ViewAudit | A::ManageChannels => {
                 matches!(self, R::Owner | R::Manager)
             }
@@ -114,11 +118,15 @@ pub enum Action {
     ViewInbox,
     /// Answer, note, tag, assign, snooze and resolve conversations.
     AnswerInbox,
+    /// Read listening: mentions, sources' health, alerts.
+    ViewListening,
+    /// Add, change and remove listening queries and sources.
+    ManageListening,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::ViewWorkspace,
         Action::ViewMembers,
         Action::EditSettings,
@@ -134,6 +142,8 @@ impl Action {
         Action::CommentPosts,
         Action::ViewInbox,
         Action::AnswerInbox,
+        Action::ViewListening,
+        Action::ManageListening,
     ];
 }
 

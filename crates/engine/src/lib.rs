@@ -1,11 +1,13 @@
 //! Dialoog's work that runs on its own: syncing a channel (fetch through its
 //! connector, store new items once, record its health) and polling every
 //! channel on its schedule, publishing every post to every channel once
-//! (the dispatcher), with credentials kept encrypted at rest. The listening
-//! pipeline arrives here with its capability.
+//! (the dispatcher), with credentials kept encrypted at rest; and the
+//! listening pipeline with the sources that feed it.
 
 pub mod cleanup;
 pub mod dispatcher;
+pub mod listen_sources;
+pub mod listening;
 pub mod poller;
 pub mod reply;
 pub mod secrets;

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod query;
 mod review;
 pub mod sentiment;
+pub mod simhash;
 
 pub use doc::{Doc, Token, TokenKind};
 pub use lang::Lang;

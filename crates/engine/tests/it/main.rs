@@ -3,4 +3,5 @@
 
 mod bluesky;
 mod dispatch;
+mod listening;
 mod support;

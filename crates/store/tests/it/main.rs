@@ -3,6 +3,7 @@
 
 mod edit;
 mod inbox;
+mod listening;
 mod media_cleanup;
 mod queue_props;
 mod schedule;

@@ -1,0 +1,288 @@
+//! The listening pipeline: a batch of posts from a source is normalised once
+//! per post, matched against every query of every workspace in one pass,
+//! given its language and sentiment, folded into an earlier near-copy where
+//! there is one, and the matched mentions are stored in one transaction.
+
+use dialoog_store::{CopyOf, NewMention, Store, StoreError, Stored};
+use dialoog_text::query::{Matcher, Post, Scratch};
+use dialoog_text::{Doc, simhash};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// A post heard by a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heard {
+    /// The post's identity across sources (its URI or URL).
+    pub key: String,
+    /// Where it can be read.
+    pub url: Option<String>,
+    /// The author's id on the source.
+    pub author_id: String,
+    /// The author's name.
+    pub author_name: String,
+    /// The author's handle.
+    pub author_handle: Option<String>,
+    /// The author's followers, where the source says.
+    pub reach: Option<i64>,
+    /// The text.
+    pub text: String,
+    /// When it was published (ms).
+    pub published_at: i64,
+}
+
+/// Where a batch came from: the source kind (for `source:` in queries) and
+/// the workspaces' sources that hear it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `rss`, `mastodon`, `bluesky`, `wikipedia`, … as queries name it.
+    pub source: String,
+    /// The stored source kind (`rss`, `mastodon_tag`, …).
+    pub kind: String,
+    /// `(source id, workspace id)` of each source hearing this stream.
+    pub listeners: Vec<(i64, i64)>,
+}
+
+/// What a batch came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Posts in the batch.
+    pub posts: usize,
+    /// New mentions stored.
+    pub stored: u64,
+    /// Near-copies counted on an earlier mention.
+    pub copies: u64,
+    /// Already stored before (delivered again).
+    pub known: u64,
+}
+
+/// How long a mention is remembered for folding copies into it.
+pub const FOLD_WINDOW_MS: i64 = 24 * 3_600_000;
+/// The longest stretch of a post analysed.
+const ANALYSED_BYTES: usize = 16 * 1024;
+
+/// Recent originals per workspace, found by any of four 16-bit bands of
+/// their fingerprint: two fingerprints at most 3 bits apart share a band.
+#[derive(Debug, Default)]
+struct Folds {
+    bands: FxHashMap<(i64, u8, u16), Vec<(u64, i64)>>,
+    order: VecDeque<(i64, i64, u64, i64)>,
+}
+
+fn band(fp: u64, i: u8) -> u16 {
+    (fp >> (u32::from(i) * 16)) as u16
+}
+
+impl Folds {
+    fn add(&mut self, ws: i64, fp: u64, id: i64, at: i64) {
+        if fp == 0 {
+            return;
+        }
+        for i in 0..4 {
+            self.bands
+                .entry((ws, i, band(fp, i)))
+                .or_default()
+                .push((fp, id));
+        }
+        self.order.push_back((at, ws, fp, id));
+    }
+
+    fn find(&self, ws: i64, fp: u64) -> Option<i64> {
+        if fp == 0 {
+            return None;
+        }
+        (0..4).find_map(|i| {
+            self.bands
+                .get(&(ws, i, band(fp, i)))?
+                .iter()
+                .find_map(|(other, id)| simhash::near(fp, *other).then_some(*id))
+        })
+    }
+
+    fn expire(&mut self, before: i64) {
+        while let Some(&(at, ws, fp, id)) = self.order.front() {
+            if at >= before {
+                break;
+            }
+            self.order.pop_front();
+            for i in 0..4 {
+                if let Some(v) = self.bands.get_mut(&(ws, i, band(fp, i))) {
+                    v.retain(|e| e.1 != id);
+                    if v.is_empty() {
+                        self.bands.remove(&(ws, i, band(fp, i)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The pipeline's state: the compiled queries and the recent originals.
+#[derive(Debug)]
+pub struct Pipeline {
+    store: Store,
+    matcher: Matcher,
+    /// Query id → its workspace.
+    owners: FxHashMap<u64, i64>,
+    version: Option<(i64, i64)>,
+    folds: Folds,
+    scratch: Scratch,
+}
+
+impl Pipeline {
+    /// A pipeline over `store`, remembering the originals of the last day.
+    pub async fn new(store: Store, now: i64) -> Result<Self, StoreError> {
+        let mut folds = Folds::default();
+        for (ws, id, fp) in store.recent_fingerprints(now - FOLD_WINDOW_MS).await? {
+            folds.add(ws, fp as u64, id, now);
+        }
+        let mut p = Self {
+            store,
+            matcher: Matcher::new([]),
+            owners: FxHashMap::default(),
+            version: None,
+            folds,
+            scratch: Scratch::default(),
+        };
+        p.refresh().await?;
+        Ok(p)
+    }
+
+    /// Compiles the queries again when any changed since the last time.
+    pub async fn refresh(&mut self) -> Result<(), StoreError> {
+        let v = self.store.listening_queries_version().await?;
+        if self.version == Some(v) {
+            return Ok(());
+        }
+        let queries = self.store.all_listening_queries().await?;
+        let mut owners = FxHashMap::default();
+        let compiled = queries.into_iter().filter_map(|q| {
+            // Stored queries were parsed when saved; one that no longer
+            // parses (a newer grammar) is skipped, not fatal.
+            let parsed = dialoog_text::query::parse(&q.query).ok()?;
+            let id = u64::try_from(q.id).ok()?;
+            owners.insert(id, q.workspace_id);
+            Some((id, parsed))
+        });
+        self.matcher = Matcher::new(compiled.collect::<Vec<_>>());
+        self.owners = owners;
+        self.version = Some(v);
+        Ok(())
+    }
+
+    /// Runs a batch through the pipeline and stores what the queries of
+    /// the listening workspaces found.
+    pub async fn process(
+        &mut self,
+        origin: &Origin,
+        posts: &[Heard],
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        self.refresh().await?;
+        self.folds.expire(now - FOLD_WINDOW_MS);
+        let mut batch: Vec<NewMention> = vec![];
+        let mut fps: Vec<u64> = vec![];
+        let mut found: Vec<u64> = vec![];
+        for post in posts {
+            let mut end = post.text.len().min(ANALYSED_BYTES);
+            while !post.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let doc = Doc::new(&post.text[..end]);
+            let lang = dialoog_text::lang::detect(&doc);
+            found.clear();
+            self.matcher.matches_into(
+                &Post {
+                    doc: &doc,
+                    lang,
+                    source: &origin.source,
+                },
+                &mut self.scratch,
+                &mut found,
+            );
+            if found.is_empty() {
+                continue;
+            }
+            let sentiment = dialoog_text::sentiment::score(&doc, lang);
+            let fp = simhash::fingerprint(&doc);
+            for &(source_id, ws) in &origin.listeners {
+                let query_ids: Vec<i64> = found
+                    .iter()
+                    .filter(|q| self.owners.get(q) == Some(&ws))
+                    .filter_map(|q| i64::try_from(*q).ok())
+                    .collect();
+                if query_ids.is_empty() {
+                    continue;
+                }
+                let copy_of = self.folds.find(ws, fp).map(CopyOf::Stored).or_else(|| {
+                    batch
+                        .iter()
+                        .zip(&fps)
+                        .position(|(m, f)| {
+                            m.workspace_id == ws
+                                && m.copy_of.is_none()
+                                && *f != 0
+                                && simhash::near(*f, fp)
+                        })
+                        .map(CopyOf::InBatch)
+                });
+                fps.push(fp);
+                batch.push(NewMention {
+                    workspace_id: ws,
+                    source_id: Some(source_id),
+                    source_kind: origin.kind.clone(),
+                    key: post.key.clone(),
+                    url: post.url.clone(),
+                    author_id: post.author_id.clone(),
+                    author_name: post.author_name.clone(),
+                    author_handle: post.author_handle.clone(),
+                    reach: post.reach,
+                    text: post.text.clone(),
+                    lang: lang.map(|l| l.code().to_owned()),
+                    sentiment: sentiment.label.as_str().to_owned(),
+                    score: f64::from(sentiment.score),
+                    fingerprint: fp as i64,
+                    copy_of,
+                    query_ids,
+                    published_at: post.published_at,
+                });
+            }
+        }
+        let mut out = Outcome {
+            posts: posts.len(),
+            ..Outcome::default()
+        };
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        let stored = self.store.insert_mentions(&batch, now).await?;
+        for ((m, fp), s) in batch.iter().zip(&fps).zip(&stored) {
+            match s {
+                Stored::New(id) => {
+                    out.stored += 1;
+                    self.folds.add(m.workspace_id, *fp, *id, now);
+                }
+                Stored::Copy(_) => out.copies += 1,
+                Stored::Known => out.known += 1,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_find_near_fingerprints_per_workspace_and_forget_old_ones() {
+        let mut f = Folds::default();
+        let fp = 0x0123_4567_89ab_cdef_u64;
+        f.add(1, fp, 10, 100);
+        assert_eq!(f.find(1, fp ^ 0b1011), Some(10), "three bits apart");
+        assert_eq!(f.find(1, fp ^ 0b1111), None, "four bits apart");
+        assert_eq!(f.find(2, fp), None, "another workspace");
+        f.expire(101);
+        assert_eq!(f.find(1, fp), None);
+        assert!(f.bands.is_empty());
+    }
+}

@@ -1,0 +1,146 @@
+//! Listening end to end over a loopback feed: the brand's query finds a
+//! negative Dutch post, its repost counts on it as a copy, posts the query
+//! does not find are not stored, a feed fetched again stores nothing twice,
+//! and a broken feed keeps its cursor and says why.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use dialoog_engine::listen_sources::{settle_source, sync_source};
+use dialoog_engine::listening::Pipeline;
+use dialoog_store::{MentionFilter, Store};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::support::{World, now};
+
+fn item(id: &str, title: &str, body: &str) -> String {
+    format!(
+        "<item><guid>https://forum.example/t/{id}</guid><link>https://forum.example/t/{id}</link>\
+         <title>{title}</title><description>{body}</description>\
+         <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
+    )
+}
+
+fn rss(items: &[String]) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Forum</title>\
+         <link>https://forum.example/</link>{}</channel></rss>",
+        items.concat()
+    )
+}
+
+async fn serve(body: Arc<Mutex<(StatusCode, String)>>) -> String {
+    async fn feed(State(b): State<Arc<Mutex<(StatusCode, String)>>>) -> impl IntoResponse {
+        let (status, text) = b.lock().unwrap().clone();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/rss+xml")],
+            text,
+        )
+    }
+    let app = axum::Router::new()
+        .route("/feed.xml", get(feed))
+        .with_state(body);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/feed.xml")
+}
+
+async fn a_negative_post_about_the_brand_is_heard_once(store: Store) {
+    let w = World::new(store.clone()).await;
+    let t = now();
+    store
+        .create_listening_query(w.ws, "Merk", "\"de vries\" OR #bakkerijdevries", "brand", t)
+        .await
+        .unwrap();
+    let angry = "Wat een slechte service bij Bakkerij De Vries. Nooit meer!";
+    let body = Arc::new(Mutex::new((
+        StatusCode::OK,
+        rss(&[
+            item("1", "Klacht", angry),
+            item("2", "Klacht", &format!("RT {angry}")),
+            item("3", "Weer", "Het regent vandaag in Utrecht"),
+        ]),
+    )));
+    let url = serve(body.clone()).await;
+    assert!(settle_source("rss", "not a url").is_err());
+    assert!(settle_source("telepathy", &url).is_err());
+    let settled = settle_source("rss", &format!("  {url} ")).unwrap();
+    assert_eq!(settled.target, url);
+    let source = store
+        .create_source(w.ws, &settled.kind, &settled.target, &settled.name, t)
+        .await
+        .unwrap();
+    let pipeline = AsyncMutex::new(Pipeline::new(store.clone(), t).await.unwrap());
+
+    let got = sync_source(&store, &pipeline, &source, t).await.unwrap();
+    assert_eq!((got.fetched, got.stored), (3, 1));
+    let mentions = store
+        .mentions(w.ws, &MentionFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(mentions.len(), 1, "{mentions:?}");
+    let m = &mentions[0];
+    assert_eq!(
+        (
+            m.sentiment.as_str(),
+            m.lang.as_deref(),
+            m.copies,
+            m.url.as_deref()
+        ),
+        ("negative", Some("nl"), 2, Some("https://forum.example/t/1"))
+    );
+    assert!(m.score < 0.0);
+
+    // The same feed again (no ETag here): nothing stored twice.
+    let source = store.source(w.ws, source.id).await.unwrap();
+    let again = sync_source(&store, &pipeline, &source, t + 1)
+        .await
+        .unwrap();
+    assert_eq!(again.stored, 0);
+    assert_eq!(
+        store
+            .mentions(w.ws, &MentionFilter::default(), 10)
+            .await
+            .unwrap()[0]
+            .copies,
+        2
+    );
+
+    // A new query is picked up without a restart.
+    store
+        .create_listening_query(w.ws, "Weer", "regent", "topic", t + 2)
+        .await
+        .unwrap();
+    sync_source(&store, &pipeline, &source, t + 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .mentions(w.ws, &MentionFilter::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A broken feed keeps the cursor and says why; it is tried again.
+    *body.lock().unwrap() = (StatusCode::INTERNAL_SERVER_ERROR, "kapot".into());
+    let before = store.source(w.ws, source.id).await.unwrap();
+    assert!(
+        sync_source(&store, &pipeline, &before, t + 4)
+            .await
+            .is_err()
+    );
+    let after = store.source(w.ws, source.id).await.unwrap();
+    assert_eq!(after.status, "failing");
+    assert!(!after.reason.is_empty());
+    assert_eq!(after.cursor, before.cursor);
+    assert!(after.next_at > t + 4);
+    assert_eq!(after.stored_total, 2);
+}
+
+dialoog_store::both_backends!(a_negative_post_about_the_brand_is_heard_once);

@@ -1,0 +1,277 @@
+//! Listening on both backends: queries and sources per workspace, sources
+//! claimed once and resuming from their last good cursor, mentions stored
+//! once per key, near-copies counted on the original, filters and facets.
+
+use crate::edit::{HOUR, NOW, world};
+use dialoog_store::{CopyOf, MentionFilter, NewMention, SourceFetch, Store, StoreError, Stored};
+
+fn mention(ws: i64, key: &str, text: &str, sentiment: &str, queries: &[i64]) -> NewMention {
+    NewMention {
+        workspace_id: ws,
+        source_id: None,
+        source_kind: "rss".into(),
+        key: key.into(),
+        url: Some(format!("https://blog.example/{key}")),
+        author_id: "piet".into(),
+        author_name: "Piet".into(),
+        author_handle: None,
+        reach: Some(120),
+        text: text.into(),
+        lang: Some("nl".into()),
+        sentiment: sentiment.into(),
+        score: if sentiment == "negative" { -0.6 } else { 0.4 },
+        fingerprint: 7,
+        copy_of: None,
+        query_ids: queries.to_vec(),
+        published_at: NOW - HOUR,
+    }
+}
+
+async fn listening_is_per_workspace_and_counts_copies_once(store: Store) {
+    let (ws, _) = world(&store).await;
+    let other = ws + 1;
+    let brand = store
+        .create_listening_query(ws, "Merk", "\"de vries\" OR #bakkerijdevries", "brand", NOW)
+        .await
+        .unwrap();
+    let rival = store
+        .create_listening_query(ws, "Concurrent", "bakker AND jansen", "competitor", NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_listening_query(ws, "Merk", "x", "brand", NOW)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    store
+        .create_listening_query(other, "Merk", "x", "brand", NOW)
+        .await
+        .unwrap();
+    let v1 = store.listening_queries_version().await.unwrap();
+    store
+        .update_listening_query(ws, rival.id, "Concurrent", "jansen", "competitor", NOW + 1)
+        .await
+        .unwrap();
+    assert_ne!(store.listening_queries_version().await.unwrap(), v1);
+    assert!(matches!(
+        store
+            .update_listening_query(other, rival.id, "x", "x", "brand", NOW)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let names: Vec<String> = store
+        .listening_queries(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.name)
+        .collect();
+    assert_eq!(names, ["Concurrent", "Merk"]);
+    assert_eq!(store.all_listening_queries().await.unwrap().len(), 3);
+
+    // Sources: claimed once while leased; a failure keeps the cursor.
+    let feed = store
+        .create_source(ws, "rss", "https://blog.example/feed", "Blog", NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_source(ws, "rss", "https://blog.example/feed", "Blog", NOW)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let claimed = store.claim_due_sources(NOW, NOW + HOUR, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .claim_due_sources(NOW, NOW + HOUR, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ok = SourceFetch::Ok {
+        cursor: "etag-1".into(),
+        fetched: 20,
+        stored: 2,
+        next_at: NOW + 60_000,
+    };
+    store.record_source_fetch(feed.id, &ok, NOW).await.unwrap();
+    let failed = SourceFetch::Failed {
+        reason: "the feed answered 500".into(),
+        next_at: Some(NOW + 120_000),
+    };
+    store
+        .record_source_fetch(feed.id, &failed, NOW + 60_000)
+        .await
+        .unwrap();
+    let s = store.source(ws, feed.id).await.unwrap();
+    assert_eq!(
+        (
+            s.status.as_str(),
+            s.cursor.as_str(),
+            s.reason.as_str(),
+            s.fetched_total,
+            s.stored_total
+        ),
+        ("failing", "etag-1", "the feed answered 500", 20, 2)
+    );
+    assert_eq!(s.failing_since, Some(NOW + 60_000));
+    store.pause_source(ws, feed.id, true, NOW).await.unwrap();
+    assert!(
+        store
+            .claim_due_sources(NOW + 10 * HOUR, NOW + 11 * HOUR, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.record_source_fetch(feed.id, &ok, NOW).await.unwrap();
+    assert_eq!(
+        store.source(ws, feed.id).await.unwrap().status,
+        "paused",
+        "a late fetch does not unpause"
+    );
+    assert!(store.source(other, feed.id).await.is_err());
+
+    // Mentions: once per key, copies counted on the original.
+    let batch = vec![
+        mention(
+            ws,
+            "a",
+            "Slechte service bij De Vries",
+            "negative",
+            &[brand.id],
+        ),
+        NewMention {
+            copy_of: Some(CopyOf::InBatch(0)),
+            ..mention(
+                ws,
+                "a-copy",
+                "RT Slechte service bij De Vries",
+                "negative",
+                &[brand.id],
+            )
+        },
+        mention(
+            ws,
+            "b",
+            "Lekkere stol van De Vries",
+            "positive",
+            &[brand.id, rival.id],
+        ),
+        // A query of another workspace is not linked here.
+        mention(
+            ws,
+            "c",
+            "Jansen bakt ook",
+            "neutral",
+            &[rival.id, rival.id + 1],
+        ),
+    ];
+    let stored = store.insert_mentions(&batch, NOW).await.unwrap();
+    let Stored::New(a) = stored[0] else {
+        panic!("{stored:?}")
+    };
+    assert_eq!(stored[1], Stored::Copy(a));
+    let again = store.insert_mentions(&batch[..2], NOW).await.unwrap();
+    assert_eq!(
+        again,
+        [Stored::Known, Stored::Known],
+        "delivered twice, counted once"
+    );
+    store
+        .insert_mentions(
+            &[NewMention {
+                copy_of: Some(CopyOf::Stored(a)),
+                ..mention(
+                    ws,
+                    "a-copy-2",
+                    "Slechte service bij De Vries!",
+                    "negative",
+                    &[],
+                )
+            }],
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_mentions(
+            &[mention(other, "a", "Ander werkruimte", "neutral", &[])],
+            NOW,
+        )
+        .await
+        .unwrap();
+
+    let all = store
+        .mentions(ws, &MentionFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3, "copies are not listed");
+    let first = all.iter().find(|m| m.id == a).unwrap();
+    assert_eq!(first.copies, 3);
+    let neg = MentionFilter {
+        sentiment: Some("negative".into()),
+        ..MentionFilter::default()
+    };
+    assert_eq!(store.mentions(ws, &neg, 10).await.unwrap().len(), 1);
+    let by_rival = MentionFilter {
+        query_id: Some(rival.id),
+        ..MentionFilter::default()
+    };
+    assert_eq!(store.mentions(ws, &by_rival, 10).await.unwrap().len(), 2);
+    let words = MentionFilter {
+        q: Some("STOL".into()),
+        ..MentionFilter::default()
+    };
+    assert_eq!(store.mentions(ws, &words, 10).await.unwrap().len(), 1);
+    let page1 = store
+        .mentions(ws, &MentionFilter::default(), 2)
+        .await
+        .unwrap();
+    let last = page1.last().unwrap();
+    let next = MentionFilter {
+        before: Some((last.published_at, last.id)),
+        ..MentionFilter::default()
+    };
+    let page2 = store.mentions(ws, &next, 2).await.unwrap();
+    assert_eq!(page1.len() + page2.len(), 3);
+    assert!(page2.iter().all(|m| page1.iter().all(|n| n.id != m.id)));
+
+    let facets = store
+        .mention_facets(ws, &MentionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        facets.sentiment,
+        [
+            ("negative".to_owned(), 1),
+            ("neutral".to_owned(), 1),
+            ("positive".to_owned(), 1)
+        ]
+    );
+    assert_eq!(facets.query, [(brand.id, 2), (rival.id, 2)]);
+    assert_eq!(facets.days.iter().map(|d| d.2).sum::<i64>(), 3);
+    let ids: Vec<i64> = all.iter().map(|m| m.id).collect();
+    assert_eq!(store.mention_query_ids(&ids).await.unwrap().len(), 4);
+    assert_eq!(store.recent_fingerprints(NOW).await.unwrap().len(), 4);
+
+    // Removing a query keeps the mentions.
+    store.delete_listening_query(ws, rival.id).await.unwrap();
+    assert_eq!(
+        store
+            .mentions(ws, &MentionFilter::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(matches!(
+        store.delete_listening_query(ws, rival.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_source(ws, feed.id).await.unwrap();
+    assert!(store.sources(ws).await.unwrap().is_empty());
+}
+
+dialoog_store::both_backends!(listening_is_per_workspace_and_counts_copies_once);
