@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 /// What a source is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Opening its first connection.

@@ -189,6 +189,12 @@ impl Jetstream {
             for c in &self.collections {
                 q.append_pair("wantedCollections", c);
             }
+            // Jetstream leaves out larger messages itself, so one that is too
+            // large cannot stop the stream at the same place again and again.
+            q.append_pair(
+                "maxMessageSizeBytes",
+                &self.opts.max_message_bytes.to_string(),
+            );
             if let Some(at) = run.delivered_us {
                 let rewind = i64::try_from(self.opts.rewind.as_micros()).unwrap_or(i64::MAX);
                 q.append_pair("cursor", &at.saturating_sub(rewind).max(1).to_string());

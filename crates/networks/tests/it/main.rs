@@ -11,6 +11,7 @@ mod bluesky_network;
 mod bluesky_pds;
 mod bluesky_peer;
 mod email;
+mod listen_jetstream;
 mod mastodon;
 mod wordpress;
 mod wordpress_site;
