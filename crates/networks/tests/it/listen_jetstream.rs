@@ -91,6 +91,8 @@ async fn serve(events: Arc<Vec<Wire>>, plans: Vec<Plan>) -> Server {
             let queries = q2.clone();
             tokio::spawn(async move {
                 let mut query = String::new();
+                // The handshake callback's signature is tungstenite's own.
+                #[allow(clippy::result_large_err)]
                 let cb = |req: &Request, resp: Response| {
                     query = req.uri().query().unwrap_or_default().to_owned();
                     Ok(resp)

@@ -26,16 +26,16 @@ impl Wiki {
             // Several changes per second, as on a busy wiki.
             let secs = rcid / 3;
             let ts = jiff::Timestamp::from_second(1_795_000_000 + secs as i64).unwrap();
-            let new = rcid % 7 == 0;
+            let new = rcid.is_multiple_of(7);
             c.push(json!({
                 "type": if new { "new" } else { "edit" },
                 "ns": 0, "title": format!("Bakkerij {rcid}"), "pageid": rcid,
                 "revid": rcid * 10, "old_revid": if new { 0 } else { rcid * 10 - 3 },
-                "rcid": rcid, "user": if rcid % 5 == 0 { "192.0.2.7".to_owned() } else { format!("Editor{}", rcid % 4) },
-                "anon": rcid % 5 == 0,
+                "rcid": rcid, "user": if rcid.is_multiple_of(5) { "192.0.2.7".to_owned() } else { format!("Editor{}", rcid % 4) },
+                "anon": rcid.is_multiple_of(5),
                 "oldlen": 100, "newlen": 120, "minor": false, "bot": false,
                 "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "comment": if rcid % 2 == 0 { "openingstijden bijgewerkt" } else { "" },
+                "comment": if rcid.is_multiple_of(2) { "openingstijden bijgewerkt" } else { "" },
             }));
         }
     }

@@ -12,6 +12,7 @@ mod bluesky_pds;
 mod bluesky_peer;
 mod email;
 mod listen_jetstream;
+mod listen_mastodon;
 mod listen_wiki;
 mod mastodon;
 mod wordpress;
