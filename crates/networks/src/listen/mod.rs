@@ -147,6 +147,28 @@ impl Poller {
     }
 }
 
+/// Starts the streaming source for `settings` as a task delivering into
+/// `out` from `cursor` (the cursor of the last stored batch; empty: from
+/// now on). `token` is a Mastodon access token where the instance wants
+/// one. `None` for sources that are only polled (feeds, wikis).
+pub fn spawn_stream(
+    settings: &SourceSettings,
+    token: Option<&str>,
+    cursor: String,
+    out: tokio::sync::mpsc::Sender<Batch>,
+    opts: StreamOptions,
+) -> Result<Option<Running>, ConnectorError> {
+    Ok(Some(match settings {
+        SourceSettings::Jetstream { .. } => {
+            jetstream::Jetstream::new(settings, opts)?.spawn(cursor, out)
+        }
+        SourceSettings::MastodonTag { .. } | SourceSettings::MastodonPublic { .. } => {
+            mastodon::MastodonStream::new(settings, token, opts)?.spawn(cursor, out)
+        }
+        SourceSettings::Rss { .. } | SourceSettings::MediaWiki { .. } => return Ok(None),
+    }))
+}
+
 /// How a streaming source paces itself; the defaults suit real networks,
 /// tests shorten them.
 #[derive(Debug, Clone)]

@@ -107,28 +107,38 @@ impl MastodonStream {
             health,
         };
         let mut backoff = Backoff::new(&self.opts);
-        let mut no_stream_until: Option<Instant> = None;
+        let mut no_stream: Option<(Instant, String)> = None;
         loop {
-            if no_stream_until.is_some_and(|t| Instant::now() < t) {
+            if let Some((until, why)) = no_stream.as_ref().filter(|(t, _)| Instant::now() < *t) {
+                let (until, why) = (*until, why.clone());
                 match self.catch_up(&mut run).await {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
                         let wait = backoff.wait(retry_of(&e));
-                        run.health.set(State::Failing, Some(e.reason().to_owned()));
+                        let state = match e {
+                            ConnectorError::Transient { .. } => State::Reconnecting,
+                            _ => State::Failing,
+                        };
+                        run.health.set(state, Some(e.reason().to_owned()));
                         tokio::time::sleep(wait).await;
                         continue;
                     }
                 }
+                run.health.set(State::Polling, Some(why));
                 backoff.reset();
-                tokio::time::sleep(self.poll_every).await;
+                tokio::time::sleep(
+                    self.poll_every
+                        .min(until.saturating_duration_since(Instant::now())),
+                )
+                .await;
                 continue;
             }
             match self.stream_once(&mut run, &mut backoff).await {
                 End::Stop => return,
                 End::NotOffered(reason) => {
-                    run.health.set(State::Polling, Some(reason));
-                    no_stream_until = Some(Instant::now() + RETRY_STREAM_AFTER);
+                    run.health.set(State::Polling, Some(reason.clone()));
+                    no_stream = Some((Instant::now() + RETRY_STREAM_AFTER, reason));
                 }
                 End::Lost(reason, asked) => {
                     run.health.set(State::Reconnecting, Some(reason));
