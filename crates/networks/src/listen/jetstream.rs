@@ -7,7 +7,9 @@
 //! out. A reconnect resumes a little before it ([`StreamOptions::rewind`])
 //! and drops what it already delivered; a message cut off by a dropped
 //! connection is never seen (the WebSocket delivers only whole messages)
-//! and comes again after the resume.
+//! and comes again after the resume. After a restart from a stored cursor
+//! the rewind window may bring posts stored already; the store keeps each
+//! once.
 
 use super::{
     Backoff, Batch, Batcher, HealthReporter, Heard, Running, SourceSettings, Status, StreamOptions,

@@ -208,6 +208,17 @@ impl Default for StreamOptions {
     }
 }
 
+/// A size in words: "1 MB", "512 KB", "300 bytes".
+pub(crate) fn size_words(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else if n >= 1 << 10 {
+        format!("{} KB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Exponential back-off with a cap and a little jitter.
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {

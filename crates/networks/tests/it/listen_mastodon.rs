@@ -313,6 +313,29 @@ async fn a_hashtag_on_the_mastodon_test_server_is_heard_polled_and_streamed() {
     assert!(none.heard.is_empty());
     assert_eq!(none.cursor, second.cursor);
 
+    // The instance's public timeline, its own accounts only.
+    let public = SourceSettings::parse(
+        SourceKind::MastodonPublic,
+        &SourceInput {
+            url: peer.url.clone(),
+            local: true,
+            ..SourceInput::default()
+        },
+    )
+    .unwrap();
+    let everyone = MastodonTimeline::new(&public, Some("alan_token"))
+        .unwrap()
+        .poll("")
+        .await
+        .unwrap();
+    let urls: Vec<&str> = everyone
+        .heard
+        .iter()
+        .filter_map(|h| h.item.url.as_deref())
+        .collect();
+    assert!(urls.iter().any(|u| u.contains(&ada)), "{urls:?}");
+    assert!(urls.iter().any(|u| u.contains(&grace)));
+
     // The server asks us to slow down: its Retry-After comes along.
     peer.fault(json!({"match": {"path": "/api/v1/timelines/tag/dialoogtest"}, "effect": {"type": "ratelimit"}, "count": 1}))
         .await;

@@ -249,8 +249,8 @@ impl MastodonStream {
                     if parser.feed(&bytes, &mut events) == Err(TooLarge) {
                         break End::Lost(
                             format!(
-                                "an event was larger than {} KB",
-                                self.opts.max_message_bytes >> 10
+                                "an event was larger than {}",
+                                crate::listen::size_words(self.opts.max_message_bytes)
                             ),
                             None,
                         );
