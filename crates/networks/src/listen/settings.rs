@@ -348,6 +348,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_input_is_checked_without_panicking(url: String, tag: String, collections: String) {
+            for kind in SourceKind::ALL {
+                let i = SourceInput { url: url.clone(), tag: tag.clone(), local: false, collections: collections.clone() };
+                if let Ok(s) = SourceSettings::parse(kind, &i) {
+                    proptest::prop_assert_eq!(s.kind(), kind);
+                }
+            }
+        }
+    }
+
     #[test]
     fn kinds_by_name() {
         for k in SourceKind::ALL {

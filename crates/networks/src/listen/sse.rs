@@ -128,6 +128,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_in_any_chunks_are_safe(bytes: Vec<u8>, cut in 0usize..64) {
+            let mut p = Parser::new(256);
+            let mut out = vec![];
+            for chunk in bytes.chunks(cut.max(1)) {
+                if p.feed(chunk, &mut out).is_err() {
+                    break;
+                }
+            }
+            proptest::prop_assert!(out.iter().all(|e| e.data.len() <= 256));
+        }
+    }
+
     #[test]
     fn events_are_bounded() {
         let mut p = Parser::new(10);

@@ -240,6 +240,28 @@ async fn a_hashtag_stream_catches_up_after_a_drop_and_delivers_each_status_once(
 }
 
 #[tokio::test]
+async fn a_busy_timeline_is_polled_forward_page_by_page() {
+    let (base, fake, _conns) = start(false).await;
+    let timeline = MastodonTimeline::new(&tag_source(&base, "bakkerij"), None).unwrap();
+    let first = timeline.poll("").await.unwrap();
+    assert_eq!(first.cursor, "3");
+    fake.timeline.lock().unwrap().extend((4..=453).map(status));
+    let a = timeline.poll(&first.cursor).await.unwrap();
+    assert!(a.more, "ten pages of forty, then the next poll");
+    assert_eq!(a.heard.len(), 400);
+    let b = timeline.poll(&a.cursor).await.unwrap();
+    assert!(!b.more);
+    let all: Vec<String> = numbers(&a.heard)
+        .into_iter()
+        .chain(numbers(&b.heard))
+        .collect();
+    let want: Vec<String> = (4..=453).map(|i| i.to_string()).collect();
+    assert_eq!(all, want, "each once, oldest first");
+    // A cursor that is not an id starts afresh rather than failing.
+    assert_eq!(timeline.poll("x y").await.unwrap().cursor, "453");
+}
+
+#[tokio::test]
 async fn without_a_stream_the_timeline_is_polled() {
     let (base, fake, _conns) = start(false).await;
     let (tx, mut rx) = mpsc::channel::<Batch>(4);

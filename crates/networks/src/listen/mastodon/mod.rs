@@ -196,7 +196,8 @@ impl MastodonTimeline {
     }
 
     /// What is new since `cursor` (a status id; empty: only the newest
-    /// page). Reposts are left out: the original is what was said.
+    /// page), oldest first. Reposts are left out: the original is what was
+    /// said.
     pub async fn poll(&self, cursor: &str) -> Result<Polled, ConnectorError> {
         let cursor = cursor.trim();
         let mut newest = plausible_id(cursor).then(|| cursor.to_owned());
@@ -207,7 +208,8 @@ impl MastodonTimeline {
             let page = self.page(newest.as_deref()).await?;
             let full = page.len() >= PAGE;
             let before = newest.clone();
-            for s in page {
+            // Each page is newest first; the pages go forward in time.
+            for s in page.into_iter().rev() {
                 if newest.as_deref().is_none_or(|n| id_key(&s.id) > id_key(n)) {
                     newest = Some(s.id.clone());
                 }
@@ -222,8 +224,6 @@ impl MastodonTimeline {
                 more = true;
             }
         }
-        // Oldest first, as they were written.
-        heard.reverse();
         Ok(Polled {
             heard,
             cursor: newest.unwrap_or_default(),
