@@ -299,6 +299,8 @@ impl Jetstream {
                     break End::Stop;
                 }
                 last_sent = Instant::now();
+                // Time spent waiting for the pipeline is not silence.
+                idle_at = last_sent + self.opts.idle_timeout;
             }
         };
         // Whole messages read before the end still go out.

@@ -381,3 +381,38 @@ async fn a_server_that_is_not_there_shows_as_reconnecting_and_the_source_stops_w
     drop(rx);
     running.stop();
 }
+
+#[tokio::test]
+async fn a_pipeline_that_pauses_longer_than_the_idle_time_is_not_taken_for_silence() {
+    let events: Vec<Wire> = (0..3000).map(|i| post(i, T0 + 1 + i as i64)).collect();
+    let server = serve(Arc::new(events), vec![Plan::All]).await;
+    let (tx, mut rx) = mpsc::channel::<Batch>(1);
+    let opts = StreamOptions {
+        batch_max: 100,
+        idle_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let running = Jetstream::new(&source(&server.url), opts)
+        .unwrap()
+        .spawn(T0.to_string(), tx);
+    let mut n = 0;
+    let mut paused = false;
+    while n < 3000 {
+        let b = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        n += b.heard.len();
+        if !paused {
+            paused = true;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    assert_eq!(n, 3000);
+    assert_eq!(
+        server.queries.lock().unwrap().len(),
+        1,
+        "one connection throughout"
+    );
+    assert_eq!(running.health.borrow().status, Status::Connected);
+}

@@ -277,8 +277,12 @@ impl MastodonStream {
                 Ok(Err(e)) => break End::Lost(transport(e).reason().to_owned(), None),
             }
             let due = batcher.due() || (batcher.is_empty() && newest != run.cursor);
-            if due && !self.flush(run, &mut batcher, &newest).await {
-                break End::Stop;
+            if due {
+                if !self.flush(run, &mut batcher, &newest).await {
+                    break End::Stop;
+                }
+                // Time spent waiting for the pipeline is not silence.
+                idle_at = Instant::now() + self.opts.idle_timeout;
             }
         };
         // What was read whole before the end still goes out.
