@@ -62,6 +62,14 @@ impl Heard {
     }
 }
 
+/// A connected channel's own mention, heard as it is (no reach or
+/// language beyond what the inbox has).
+impl From<InboundItem> for Heard {
+    fn from(item: InboundItem) -> Self {
+        Heard::plain(item)
+    }
+}
+
 /// What a streaming source delivers: items, and the cursor to resume from
 /// once they are stored. A batch may be empty when only the cursor moved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -239,14 +247,15 @@ impl Backoff {
     /// The wait before the next attempt (at least what the network asked).
     pub(crate) fn wait(&mut self, asked: Option<Duration>) -> Duration {
         let base = self.next;
-        self.next = (self.next * 2).min(self.max);
+        self.next = self.next.saturating_mul(2).min(self.max);
         // Up to a quarter more, so many sources do not reconnect in step.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let jitter = base / 4 * (nanos % 1000) / 1000;
-        (base + jitter).max(asked.unwrap_or_default().min(Duration::from_secs(3600)))
+        let jitter = (base / 4).saturating_mul(nanos % 1000) / 1000;
+        base.saturating_add(jitter)
+            .max(asked.unwrap_or_default().min(Duration::from_secs(3600)))
     }
 
     /// After a connection that worked: start small again.
@@ -362,5 +371,43 @@ impl Batcher {
     pub(crate) fn take(&mut self) -> Vec<Heard> {
         self.first_at = None;
         std::mem::take(&mut self.heard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_its_cap_and_honours_what_was_asked() {
+        let opts = StreamOptions {
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(5),
+            ..StreamOptions::default()
+        };
+        let mut b = Backoff::new(&opts);
+        let waits: Vec<u64> = (0..5).map(|_| b.wait(None).as_millis() as u64).collect();
+        for (w, base) in waits.iter().zip([1000, 2000, 4000, 5000, 5000]) {
+            assert!(*w >= base && *w <= base + base / 4, "{waits:?}");
+        }
+        assert_eq!(
+            b.wait(Some(Duration::from_secs(300))),
+            Duration::from_secs(300)
+        );
+        b.reset();
+        assert!(b.wait(None) < Duration::from_secs(2));
+        let mut huge = Backoff::new(&StreamOptions {
+            backoff_min: Duration::MAX,
+            backoff_max: Duration::MAX,
+            ..StreamOptions::default()
+        });
+        let _ = (huge.wait(None), huge.wait(None));
+    }
+
+    #[test]
+    fn sizes_in_words() {
+        assert_eq!(size_words(1 << 20), "1 MB");
+        assert_eq!(size_words(2048), "2 KB");
+        assert_eq!(size_words(512), "512 bytes");
     }
 }
