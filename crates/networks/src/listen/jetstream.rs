@@ -25,6 +25,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -37,6 +39,7 @@ pub struct Jetstream {
     url: Url,
     collections: Vec<String>,
     opts: StreamOptions,
+    roots: Vec<CertificateDer<'static>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,7 +147,25 @@ impl Jetstream {
             url,
             collections: collections.clone(),
             opts,
+            roots: Vec::new(),
         })
+    }
+
+    /// The same source, also trusting the certificates in `pem` (a server
+    /// of one's own with a self-signed certificate).
+    pub fn with_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConnectorError> {
+        let before = self.roots.len();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            self.roots.push(cert.map_err(|e| {
+                ConnectorError::permanent(format!("the certificate could not be read ({e})"))
+            })?);
+        }
+        if self.roots.len() == before {
+            return Err(ConnectorError::permanent(
+                "there is no certificate in this text (expected -----BEGIN CERTIFICATE-----)",
+            ));
+        }
+        Ok(self)
     }
 
     /// Runs as a task delivering into `out` from `cursor` (the cursor of the
@@ -222,7 +243,8 @@ impl Jetstream {
         let io: Box<dyn Io> = if url.scheme() == "wss" {
             let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|_| End::Failing("the server's name is not valid for TLS".into()))?;
-            let tls = tokio_rustls::TlsConnector::from(tls_config().map_err(End::Failing)?);
+            let tls =
+                tokio_rustls::TlsConnector::from(tls_config(&self.roots).map_err(End::Failing)?);
             let stream = timeout_at(deadline, tls.connect(name, tcp))
                 .await
                 .map_err(|_| End::Lost("the server did not answer in time".into()))?
@@ -435,12 +457,14 @@ fn heard(event: Event) -> Option<Heard> {
     })
 }
 
-/// rustls with the platform's trusted certificates.
-fn tls_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
+/// rustls with the platform's trusted certificates and `roots`.
+fn tls_config(
+    roots: &[CertificateDer<'static>],
+) -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
     use tokio_rustls::rustls;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
-        std::iter::empty(),
+        roots.iter().cloned(),
         provider.clone(),
     )
     .map_err(|e| format!("the trusted certificates could not be loaded ({e})"))?;

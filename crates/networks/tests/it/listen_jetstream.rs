@@ -75,8 +75,21 @@ struct Server {
 }
 
 async fn serve(events: Arc<Vec<Wire>>, plans: Vec<Plan>) -> Server {
+    serve_on(events, plans, None).await
+}
+
+/// Something a WebSocket can run over, plain or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+async fn serve_on(
+    events: Arc<Vec<Wire>>,
+    plans: Vec<Plan>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    let url = format!("{scheme}://{}/subscribe", listener.local_addr().unwrap());
     let queries = Arc::new(Mutex::new(Vec::new()));
     let q2 = queries.clone();
     tokio::spawn(async move {
@@ -89,7 +102,15 @@ async fn serve(events: Arc<Vec<Wire>>, plans: Vec<Plan>) -> Server {
             n += 1;
             let events = events.clone();
             let queries = q2.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
+                let tcp: Box<dyn Io> = match tls {
+                    Some(t) => match t.accept(tcp).await {
+                        Ok(s) => Box::new(s),
+                        Err(_) => return,
+                    },
+                    None => Box::new(tcp),
+                };
                 let mut query = String::new();
                 // The handshake callback's signature is tungstenite's own.
                 #[allow(clippy::result_large_err)]
@@ -415,4 +436,76 @@ async fn a_pipeline_that_pauses_longer_than_the_idle_time_is_not_taken_for_silen
         "one connection throughout"
     );
     assert_eq!(running.health.borrow().status, Status::Connected);
+}
+
+#[tokio::test]
+async fn over_tls_with_a_certificate_of_our_own() {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = std::env::temp_dir().join(format!("dialoog-jetstream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .args(["-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .args(["-addext", "extendedKeyUsage=serverAuth"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("a test certificate needs the openssl command")
+        .success();
+    assert!(ok);
+    let cert_pem = std::fs::read(dir.join("cert.pem")).unwrap();
+    let key_pem = std::fs::read(dir.join("key.pem")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let events: Vec<Wire> = (0..10).map(|i| post(i, T0 + 1 + i as i64)).collect();
+    let server = serve_on(Arc::new(events), vec![Plan::All], Some(acceptor)).await;
+
+    // Without trusting the certificate: refused, and said so.
+    let (tx, _rx) = mpsc::channel::<Batch>(1);
+    let untrusted = Jetstream::new(&source(&server.url), fast())
+        .unwrap()
+        .spawn(T0.to_string(), tx);
+    let mut h = untrusted.health.clone();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        h.wait_for(|h| h.status == Status::Failing),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let reason = h.borrow().reason.clone().unwrap();
+    assert!(reason.contains("secure connection"), "{reason}");
+    drop(untrusted);
+
+    let (tx, mut rx) = mpsc::channel::<Batch>(1);
+    let _trusted = Jetstream::new(&source(&server.url), fast())
+        .unwrap()
+        .with_root_certificate_pem(&cert_pem)
+        .unwrap()
+        .spawn(T0.to_string(), tx);
+    let b = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.heard.len(), 10);
 }
