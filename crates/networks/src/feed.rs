@@ -90,6 +90,57 @@ impl FeedConnector {
     }
 }
 
+impl FeedConnector {
+    /// A fetch for listening: the items with the feed's declared language.
+    pub async fn fetch_heard(&self, cursor: &str) -> Result<crate::listen::Polled, ConnectorError> {
+        let (fetched, language) = self.fetch_with_language(cursor).await?;
+        let mut polled = crate::listen::Polled::from(fetched);
+        if let Some(l) = language.filter(|l| !l.is_empty() && l.len() <= 16) {
+            for h in &mut polled.heard {
+                h.langs = vec![l.clone()];
+            }
+        }
+        Ok(polled)
+    }
+
+    /// The items since `cursor` and the feed's language (`<language>`,
+    /// `xml:lang`), if it says.
+    async fn fetch_with_language(
+        &self,
+        cursor: &str,
+    ) -> Result<(Fetched, Option<String>), ConnectorError> {
+        let current: Cursor = serde_json::from_str(cursor).unwrap_or_default();
+        match self.get(&current).await? {
+            None => Ok((
+                Fetched {
+                    items: vec![],
+                    cursor: cursor.to_owned(),
+                    more: false,
+                },
+                None,
+            )),
+            Some((feed, next)) => {
+                let language = feed.language.clone();
+                let title = feed
+                    .title
+                    .map(|t| t.content)
+                    .unwrap_or_else(|| self.url.clone());
+                let items = feed
+                    .entries
+                    .into_iter()
+                    .filter_map(|e| item(e, &title))
+                    .collect();
+                let fetched = Fetched {
+                    items,
+                    cursor: serde_json::to_string(&next).unwrap_or_default(),
+                    more: false,
+                };
+                Ok((fetched, language))
+            }
+        }
+    }
+}
+
 /// An author as people know them. RSS 2.0 writes `<author>mail@x.nl (Name)</author>`,
 /// which arrives as an address with a placeholder name.
 fn person(p: &feed_rs::model::Person) -> Author {
@@ -178,30 +229,7 @@ impl Connector for FeedConnector {
     }
 
     async fn fetch(&self, cursor: &str) -> Result<Fetched, ConnectorError> {
-        let current: Cursor = serde_json::from_str(cursor).unwrap_or_default();
-        match self.get(&current).await? {
-            None => Ok(Fetched {
-                items: vec![],
-                cursor: cursor.to_owned(),
-                more: false,
-            }),
-            Some((feed, next)) => {
-                let title = feed
-                    .title
-                    .map(|t| t.content)
-                    .unwrap_or_else(|| self.url.clone());
-                let items = feed
-                    .entries
-                    .into_iter()
-                    .filter_map(|e| item(e, &title))
-                    .collect();
-                Ok(Fetched {
-                    items,
-                    cursor: serde_json::to_string(&next).unwrap_or_default(),
-                    more: false,
-                })
-            }
-        }
+        Ok(self.fetch_with_language(cursor).await?.0)
     }
 
     async fn check(&self) -> Result<String, ConnectorError> {

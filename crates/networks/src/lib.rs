@@ -14,6 +14,7 @@ pub mod feed;
 pub mod html;
 pub mod http;
 pub mod length;
+pub mod listen;
 pub mod mastodon;
 #[cfg(feature = "testing")]
 pub mod testing;
