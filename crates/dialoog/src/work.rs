@@ -1,5 +1,5 @@
 //! The work `dialoog serve` runs beside the web server: the poller, the
-//! dispatcher, topping up recurring posts (with, once an hour, removing
+//! listening sources, the dispatcher, topping up recurring posts (with, once an hour, removing
 //! images no post uses after a day's grace) and, where SMTP is set up,
 //! mailing notifications.
 
@@ -82,6 +82,24 @@ impl Work {
                 stopped(rx.clone()),
             )),
         ];
+        // Listening sources, fetched on their schedule through the one
+        // pipeline the web's "fetch now" also uses.
+        let listen = web.clone();
+        let listen_stop = stopped(rx.clone());
+        tasks.push(tokio::spawn(async move {
+            match listen.pipeline().await {
+                Ok(p) => {
+                    dialoog_engine::listen_sources::run(
+                        listen.store.clone(),
+                        p,
+                        Duration::from_secs(5),
+                        listen_stop,
+                    )
+                    .await;
+                }
+                Err(e) => tracing::error!(error = %e, "listening cannot start"),
+            }
+        }));
         if web.config.mailer.is_some() {
             tasks.push(tokio::spawn(dialoog_web::notify_mail::run(
                 web.clone(),

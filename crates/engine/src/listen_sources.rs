@@ -2,29 +2,37 @@
 //! each due source from its last good cursor, running what it heard through
 //! the pipeline, and recording its health (with a back-off while it fails).
 
-use dialoog_networks::feed::FeedConnector;
-use dialoog_networks::{Connector, ConnectorError, InboundItem};
+use dialoog_networks::ConnectorError;
+use dialoog_networks::listen::{
+    Heard, Poller, SettingsError, SourceInput, SourceKind, SourceSettings,
+};
 use dialoog_store::{Source, SourceFetch, Store, StoreError};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::dispatcher::now_ms;
-use crate::listening::{Heard, Origin, Pipeline};
+use crate::listening::{Incoming, Origin, Pipeline};
 use crate::sync::backoff;
 
-/// The kinds of source a workspace can add.
-pub const SOURCE_KINDS: [&str; 1] = ["rss"];
-
-/// How often a feed is fetched when all is well.
-pub const FEED_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// The kinds of source a workspace can add (the Bluesky firehose is
+/// streamed, not polled, and comes with its own runner).
+pub const SOURCE_KINDS: [SourceKind; 4] = [
+    SourceKind::Rss,
+    SourceKind::MastodonTag,
+    SourceKind::MastodonPublic,
+    SourceKind::MediaWiki,
+];
 
 /// Why a source cannot be added or fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// This kind of source is not one Dialoog knows.
+    /// This kind of source is not one Dialoog can add.
     #[error("unknown kind of source")]
     UnknownKind,
-    /// The source's network said no or could not be reached.
+    /// The settings are not usable.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The source said no or could not be reached.
     #[error(transparent)]
     Network(#[from] ConnectorError),
     /// Storage failed.
@@ -32,55 +40,81 @@ pub enum SourceError {
     Store(#[from] StoreError),
 }
 
-/// A source as it will be stored: its kind, its settled target and a name.
+/// A source as it will be stored: its kind, its settings (as JSON, the
+/// stored target) and a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
-    /// The kind.
+    /// The kind's stable name.
     pub kind: String,
-    /// The address, tag or wiki.
+    /// The settings as JSON.
     pub target: String,
     /// A name to show.
     pub name: String,
 }
 
-/// Checks what the team typed for a source of `kind` and settles it.
-pub fn settle_source(kind: &str, target: &str) -> Result<Settled, SourceError> {
-    match kind.trim() {
-        "rss" => {
-            let url = target.trim();
-            FeedConnector::new(url)?;
-            let name = reqwest_host(url).unwrap_or_else(|| url.to_owned());
-            Ok(Settled {
-                kind: "rss".into(),
-                target: url.to_owned(),
-                name,
-            })
-        }
-        _ => Err(SourceError::UnknownKind),
+fn host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_owned()
+}
+
+/// A short name for a source's settings.
+pub fn source_name(settings: &SourceSettings) -> String {
+    match settings {
+        SourceSettings::Rss { url } => host(url),
+        SourceSettings::MastodonTag { instance, tag } => format!("#{tag} · {}", host(instance)),
+        SourceSettings::MastodonPublic { instance, .. } => host(instance),
+        SourceSettings::Jetstream { url, .. } => host(url),
+        SourceSettings::MediaWiki { api } => host(api),
     }
 }
 
-fn reqwest_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| host.to_owned())
+/// Checks what the team typed for a source of `kind` and settles it.
+pub fn settle_source(kind: &str, input: &SourceInput) -> Result<Settled, SourceError> {
+    let kind = SourceKind::parse(kind.trim())
+        .filter(|k| SOURCE_KINDS.contains(k))
+        .ok_or(SourceError::UnknownKind)?;
+    let settings = SourceSettings::parse(kind, input)?;
+    let target =
+        serde_json::to_string(&settings).map_err(|e| ConnectorError::permanent(e.to_string()))?;
+    Ok(Settled {
+        kind: kind.as_str().to_owned(),
+        name: source_name(&settings),
+        target,
+    })
 }
 
-/// A feed item as a heard post: known by its link (the same article in
-/// two feeds is one post), else by the feed and its id.
-fn from_feed(feed: &str, it: InboundItem) -> Heard {
-    let text = it.text;
-    Heard {
-        key: it
-            .url
-            .clone()
-            .unwrap_or_else(|| format!("{feed}#{}", it.external_id)),
+/// What `source:` in a query calls a kind of source.
+pub fn source_word(kind: &str) -> &'static str {
+    match kind {
+        "mastodon_tag" | "mastodon_public" => "mastodon",
+        "jetstream" => "bluesky",
+        "mediawiki" => "wiki",
+        _ => "rss",
+    }
+}
+
+/// A heard post as the pipeline takes it: a feed's article is known by
+/// its link (the same article in two feeds is one post), else by the feed
+/// and its id; other sources' ids are their network's own URIs.
+fn incoming(source: &Source, h: Heard) -> Incoming {
+    let it = h.item;
+    let key = match (source.kind.as_str(), &it.url) {
+        ("rss", Some(url)) => url.clone(),
+        ("rss", None) => format!("{}#{}", source.target, it.external_id),
+        _ => it.external_id,
+    };
+    Incoming {
+        key,
         url: it.url,
         author_id: it.author.id,
         author_name: it.author.name,
         author_handle: it.author.handle,
-        reach: None,
-        text,
+        reach: h.reach.and_then(|r| i64::try_from(r).ok()),
+        text: it.text,
+        lang_hint: h.langs.into_iter().next(),
         published_at: it.published_at.unwrap_or_else(now_ms),
     }
 }
@@ -107,33 +141,31 @@ pub async fn sync_source(
     source: &Source,
     now: i64,
 ) -> Result<SourceOutcome, SourceError> {
-    let fetched = match source.kind.as_str() {
-        "rss" => match FeedConnector::new(&source.target) {
-            Ok(c) => c.fetch(&source.cursor).await.map(|f| {
-                let posts: Vec<Heard> = f
-                    .items
-                    .into_iter()
-                    .map(|it| from_feed(&source.target, it))
-                    .collect();
-                (posts, f.cursor, f.more)
-            }),
-            Err(e) => Err(e),
-        },
-        _ => Err(ConnectorError::permanent("unknown kind of source")),
+    let poller = serde_json::from_str::<SourceSettings>(&source.target)
+        .map_err(|_| ConnectorError::permanent("the source's settings cannot be read"))
+        .and_then(|settings| {
+            Poller::new(&settings, None)?
+                .ok_or_else(|| ConnectorError::permanent("this source is streamed, not fetched"))
+        });
+    let fetched = match &poller {
+        Ok(p) => p.poll(&source.cursor).await.map(|f| {
+            let posts: Vec<Incoming> = f.heard.into_iter().map(|h| incoming(source, h)).collect();
+            (posts, f.cursor, f.more)
+        }),
+        Err(e) => Err(e.clone()),
     };
     match fetched {
         Ok((posts, cursor, more)) => {
             let origin = Origin {
-                source: "rss".into(),
+                source: source_word(&source.kind).into(),
                 kind: source.kind.clone(),
                 listeners: vec![(source.id, source.workspace_id)],
             };
             let outcome = pipeline.lock().await.process(&origin, &posts, now).await?;
-            let next_at = if more {
-                now + 1000
-            } else {
-                now + ms(FEED_INTERVAL)
-            };
+            let every = poller
+                .as_ref()
+                .map_or(Duration::from_secs(900), Poller::interval);
+            let next_at = if more { now + 1000 } else { now + ms(every) };
             let stored = i64::try_from(outcome.stored).unwrap_or(i64::MAX);
             let fetched = i64::try_from(posts.len()).unwrap_or(i64::MAX);
             store

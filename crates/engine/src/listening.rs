@@ -9,9 +9,9 @@ use dialoog_text::{Doc, simhash};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
-/// A post heard by a source.
+/// A post heard by a source, as the pipeline takes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Heard {
+pub struct Incoming {
     /// The post's identity across sources (its URI or URL).
     pub key: String,
     /// Where it can be read.
@@ -26,6 +26,9 @@ pub struct Heard {
     pub reach: Option<i64>,
     /// The text.
     pub text: String,
+    /// The language the source says it is in (used where the text
+    /// alone is too short to tell).
+    pub lang_hint: Option<String>,
     /// When it was published (ms).
     pub published_at: i64,
 }
@@ -174,7 +177,7 @@ impl Pipeline {
     pub async fn process(
         &mut self,
         origin: &Origin,
-        posts: &[Heard],
+        posts: &[Incoming],
         now: i64,
     ) -> Result<Outcome, StoreError> {
         self.refresh().await?;
@@ -188,7 +191,11 @@ impl Pipeline {
                 end -= 1;
             }
             let doc = Doc::new(&post.text[..end]);
-            let lang = dialoog_text::lang::detect(&doc);
+            let lang = dialoog_text::lang::detect(&doc).or_else(|| {
+                post.lang_hint.as_deref().and_then(|h| {
+                    dialoog_text::Lang::from_code(h.split(['-', '_']).next().unwrap_or(h))
+                })
+            });
             found.clear();
             self.matcher.matches_into(
                 &Post {

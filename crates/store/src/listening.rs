@@ -235,7 +235,7 @@ impl Store {
     ) -> Result<Vec<Source>> {
         let sql = format!(
             "UPDATE listening_sources SET lease_until = $1 WHERE id IN (\
-               SELECT id FROM listening_sources WHERE next_at <= $2 AND status <> 'paused' \
+               SELECT id FROM listening_sources WHERE next_at <= $2 AND status <> 'paused' AND kind <> 'jetstream' \
                AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_at LIMIT $3) \
              RETURNING {SOURCE_COLS}"
         );

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod ical;
 pub mod import;
 pub mod inbox;
+pub mod listening;
 pub mod mail;
 pub mod media;
 pub mod metrics;
@@ -72,6 +73,9 @@ pub struct Inner {
     pub cipher: dialoog_engine::Cipher,
     /// Who has which conversation open.
     pub presence: presence::Presence,
+    /// The listening pipeline, once made (see [`AppState::pipeline`]).
+    pub listening:
+        tokio::sync::OnceCell<Arc<tokio::sync::Mutex<dialoog_engine::listening::Pipeline>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -92,6 +96,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             cipher,
             presence: presence::Presence::default(),
+            listening: tokio::sync::OnceCell::new(),
         }))
     }
 }

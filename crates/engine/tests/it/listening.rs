@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use dialoog_engine::listen_sources::{settle_source, sync_source};
 use dialoog_engine::listening::Pipeline;
+use dialoog_networks::listen::SourceInput;
 use dialoog_store::{MentionFilter, Store};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Mutex as AsyncMutex;
@@ -66,10 +67,17 @@ async fn a_negative_post_about_the_brand_is_heard_once(store: Store) {
         ]),
     )));
     let url = serve(body.clone()).await;
-    assert!(settle_source("rss", "not a url").is_err());
-    assert!(settle_source("telepathy", &url).is_err());
-    let settled = settle_source("rss", &format!("  {url} ")).unwrap();
-    assert_eq!(settled.target, url);
+    let input = |url: &str| SourceInput {
+        url: url.into(),
+        ..SourceInput::default()
+    };
+    assert!(settle_source("rss", &input("not a url")).is_err());
+    assert!(settle_source("telepathy", &input(&url)).is_err());
+    let settled = settle_source("rss", &input(&format!("  {url} "))).unwrap();
+    assert_eq!(
+        settled.target,
+        format!("{{\"kind\":\"rss\",\"url\":\"{url}\"}}")
+    );
     let source = store
         .create_source(w.ws, &settled.kind, &settled.target, &settled.name, t)
         .await

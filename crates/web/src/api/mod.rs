@@ -9,6 +9,7 @@ mod contacts;
 mod dto;
 mod handlers;
 pub mod inbox;
+mod listening;
 mod media;
 mod notifications;
 mod posts;
@@ -245,6 +246,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::get, contacts::change))
         .routes(routes!(contacts::merge))
         .routes(routes!(contacts::split))
+        .routes(routes!(listening::list_queries, listening::create_query))
+        .routes(routes!(listening::change_query, listening::delete_query))
+        .routes(routes!(listening::list_sources, listening::create_source))
+        .routes(routes!(listening::delete_source))
+        .routes(routes!(listening::sync_source))
+        .routes(routes!(listening::mentions))
+        .routes(routes!(listening::facets))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

@@ -80,6 +80,19 @@ pub const API_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/workspaces/{ws}/contacts/{id}/identities/{identity}/split",
     ),
+    ("GET", "/api/v1/workspaces/{ws}/listening/queries"),
+    ("POST", "/api/v1/workspaces/{ws}/listening/queries"),
+    ("PUT", "/api/v1/workspaces/{ws}/listening/queries/{id}"),
+    ("DELETE", "/api/v1/workspaces/{ws}/listening/queries/{id}"),
+    ("GET", "/api/v1/workspaces/{ws}/listening/sources"),
+    ("POST", "/api/v1/workspaces/{ws}/listening/sources"),
+    ("DELETE", "/api/v1/workspaces/{ws}/listening/sources/{id}"),
+    (
+        "POST",
+        "/api/v1/workspaces/{ws}/listening/sources/{id}/sync",
+    ),
+    ("GET", "/api/v1/workspaces/{ws}/listening/mentions"),
+    ("GET", "/api/v1/workspaces/{ws}/listening/facets"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),
@@ -295,6 +308,7 @@ fn scoped_api(feed: &str) -> Scoped {
     ];
     all.extend(crate::access_schedule::api());
     all.extend(crate::access_inbox::api());
+    all.extend(crate::access_listening::api());
     all
 }
 
@@ -584,6 +598,9 @@ struct World {
     b_conv: i64,
     a_contact: (i64, i64),
     b_contact: (i64, i64),
+    /// A listening query and source in each workspace.
+    a_listen: (i64, i64),
+    b_listen: (i64, i64),
 }
 
 async fn world() -> World {
@@ -620,7 +637,11 @@ async fn world() -> World {
     let b_conv = crate::access_inbox::conversation(&app, b, b_channel).await;
     let a_contact = crate::access_inbox::contact(&app, a_conv).await;
     let b_contact = crate::access_inbox::contact(&app, b_conv).await;
+    let a_listen = crate::access_listening::setup(&app, a, &feed.url).await;
+    let b_listen = crate::access_listening::setup(&app, b, &feed.url).await;
     World {
+        a_listen,
+        b_listen,
         a_contact,
         b_contact,
         a_conv,
@@ -698,15 +719,17 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
 
 /// The series of the workspace the path is filled for.
 fn with_series(path: String, w: &World, ws: i64) -> String {
-    let (id, conv, contact) = if ws == w.a {
-        (w.a_series, w.a_conv, w.a_contact)
+    let (id, conv, contact, listen) = if ws == w.a {
+        (w.a_series, w.a_conv, w.a_contact, w.a_listen)
     } else {
-        (w.b_series, w.b_conv, w.b_contact)
+        (w.b_series, w.b_conv, w.b_contact, w.b_listen)
     };
     path.replace("{series}", &id.to_string())
         .replace("{conv}", &conv.to_string())
         .replace("{contact}", &contact.0.to_string())
         .replace("{identity}", &contact.1.to_string())
+        .replace("{query}", &listen.0.to_string())
+        .replace("{source}", &listen.1.to_string())
 }
 
 async fn snapshot(w: &World) -> (String, usize, usize) {

@@ -3,6 +3,7 @@
 
 mod access;
 mod access_inbox;
+mod access_listening;
 mod access_schedule;
 mod api;
 mod approval;
@@ -18,6 +19,7 @@ mod i18n;
 mod import;
 mod inbox;
 mod inbox_networks;
+mod listening;
 mod mail;
 mod mastodon;
 mod notifications;

@@ -1,0 +1,107 @@
+//! The access matrix's rows for listening. Every member reads; owners,
+//! managers and editors set up queries and sources. Each workspace has a
+//! query and a source (the matrix's feed).
+
+use crate::harness::App;
+use dialoog_domain::Action;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// API rows: method, path, what it needs, a body, the answer when allowed.
+pub fn api() -> Vec<(
+    &'static str,
+    &'static str,
+    Action,
+    Option<Value>,
+    StatusCode,
+)> {
+    vec![
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/queries",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            // A query that does not parse: refused, with where and why.
+            "POST",
+            "/api/v1/workspaces/{ws}/listening/queries",
+            Action::ManageListening,
+            Some(json!({"name": "Kapot", "query": "(taart"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/listening/queries/{query}",
+            Action::ManageListening,
+            Some(json!({"name": "Merk", "query": "\"de vries\" OR taart"})),
+            StatusCode::OK,
+        ),
+        (
+            // No query 0: allowed roles hear so, the others are refused first.
+            "DELETE",
+            "/api/v1/workspaces/{ws}/listening/queries/0",
+            Action::ManageListening,
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/sources",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/listening/sources",
+            Action::ManageListening,
+            Some(json!({"kind": "telepathy", "url": "https://x.nl/"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/listening/sources/0",
+            Action::ManageListening,
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "POST",
+            "/api/v1/workspaces/{ws}/listening/sources/{source}/sync",
+            Action::ManageListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/mentions",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/facets",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+    ]
+}
+
+/// A query and a source (listening to `feed`) in `ws`.
+pub async fn setup(app: &App, ws: i64, feed: &str) -> (i64, i64) {
+    let s = &app.db.store;
+    let q = s
+        .create_listening_query(ws, "Merk", "taart", "brand", 1)
+        .await
+        .unwrap();
+    let target = json!({"kind": "rss", "url": feed}).to_string();
+    let src = s
+        .create_source(ws, "rss", &target, "Feed", 1)
+        .await
+        .unwrap();
+    (q.id, src.id)
+}

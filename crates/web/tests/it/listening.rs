@@ -1,0 +1,193 @@
+//! Listening through the API: a query that does not parse is refused in
+//! the member's language with its position; a feed source is added,
+//! fetched now, and the negative Dutch post about the brand is listed as a
+//! negative mention, counted once with its repost, and in the facets.
+
+use crate::feeds::{FeedServer, rss};
+use crate::harness::App;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn story(app: App) {
+    let owner = app.setup().await;
+    let ws = app.workspace(&owner, "Bakkerij").await;
+    let base = format!("/api/v1/workspaces/{ws}/listening");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/queries"),
+            Some(&owner),
+            Some(json!({"name": "Merk", "query": "\"de vries"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "query", "{v}");
+    let msg = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("positie 1") && msg.contains("aanhalingsteken"),
+        "{msg}"
+    );
+
+    let (s, q) = app
+        .call(
+            "POST",
+            &format!("{base}/queries"),
+            Some(&owner),
+            Some(json!({"name": "Merk", "query": "\"de vries\" OR #bakkerijdevries"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{q}");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/queries"),
+            Some(&owner),
+            Some(json!({"name": "Merk", "query": "taart", "role": "boss"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["role"], "{v}");
+
+    let angry = "Wat een slechte service bij Bakkerij De Vries. Nooit meer!";
+    let feed = FeedServer::start(rss(&[
+        ("1", "Klacht", angry),
+        ("2", "Klacht", &format!("RT {angry}")),
+        ("3", "Weer", "Het regent in Utrecht"),
+    ]))
+    .await;
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/sources"),
+            Some(&owner),
+            Some(json!({"kind": "rss", "url": "ftp://x.nl/feed"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "url");
+    let (s, src) = app
+        .call(
+            "POST",
+            &format!("{base}/sources"),
+            Some(&owner),
+            Some(json!({"kind": "rss", "url": feed.url})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{src}");
+    assert_eq!(
+        (src["status"].as_str(), src["settings"]["url"].as_str()),
+        (Some("new"), Some(feed.url.as_str()))
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/sources"),
+            Some(&owner),
+            Some(json!({"kind": "rss", "url": feed.url})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("source_exists"))
+    );
+
+    let id = src["id"].as_i64().unwrap();
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/sources/{id}/sync"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["fetched"].as_i64()), (StatusCode::OK, Some(3)), "{v}");
+    let (_, page) = app
+        .call("GET", &format!("{base}/mentions"), Some(&owner), None)
+        .await;
+    let list = page["mentions"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{page}");
+    assert_eq!(
+        (
+            list[0]["sentiment"].as_str(),
+            list[0]["lang"].as_str(),
+            list[0]["copies"].as_i64(),
+            list[0]["query_ids"][0].as_i64()
+        ),
+        (Some("negative"), Some("nl"), Some(2), q["id"].as_i64())
+    );
+    let (_, none) = app
+        .call(
+            "GET",
+            &format!("{base}/mentions?sentiment=positive"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(none["mentions"].as_array().unwrap().len(), 0);
+    let (s, bad) = app
+        .call(
+            "GET",
+            &format!("{base}/mentions?since=gisteren"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, bad["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("since"))
+    );
+    let (_, f) = app
+        .call("GET", &format!("{base}/facets"), Some(&owner), None)
+        .await;
+    assert_eq!(f["sentiment"], json!([{"value": "negative", "count": 1}]));
+    assert_eq!(f["days"][0]["negative"], 1, "{f}");
+    let (_, sources) = app
+        .call("GET", &format!("{base}/sources"), Some(&owner), None)
+        .await;
+    assert_eq!(
+        (
+            sources[0]["status"].as_str(),
+            sources[0]["fetched_total"].as_i64(),
+            sources[0]["stored_total"].as_i64()
+        ),
+        (Some("ok"), Some(3), Some(1))
+    );
+    // A feed that breaks: the source says why, the mention stays.
+    feed.set(500, "text/plain", "kapot".into());
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("{base}/sources/{id}/sync"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY);
+    let (_, sources) = app
+        .call("GET", &format!("{base}/sources"), Some(&owner), None)
+        .await;
+    assert_eq!(sources[0]["status"], "failing");
+    assert!(!sources[0]["reason"].as_str().unwrap().is_empty());
+    let (_, page) = app
+        .call("GET", &format!("{base}/mentions"), Some(&owner), None)
+        .await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn listening_story_sqlite() {
+    story(App::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn listening_story_postgres() {
+    if let Some(app) = App::postgres().await {
+        story(app).await;
+    }
+}
