@@ -20,6 +20,7 @@ mod import;
 mod inbox;
 mod inbox_levels;
 mod inbox_thread;
+mod listening;
 mod notifications;
 mod page;
 mod posts;
@@ -440,6 +441,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/inbox/{id}/snooze"),
     ("POST", "/w/{ws}/inbox/{id}/tags"),
     ("POST", "/w/{ws}/inbox/{id}/presence"),
+    ("GET", "/w/{ws}/listening"),
+    ("GET", "/w/{ws}/listening/queries"),
+    ("POST", "/w/{ws}/listening/queries"),
+    ("POST", "/w/{ws}/listening/queries/{id}"),
+    ("POST", "/w/{ws}/listening/queries/{id}/delete"),
+    ("GET", "/w/{ws}/listening/sources"),
+    ("POST", "/w/{ws}/listening/sources"),
+    ("POST", "/w/{ws}/listening/sources/{id}/sync"),
+    ("POST", "/w/{ws}/listening/sources/{id}/pause"),
+    ("POST", "/w/{ws}/listening/sources/{id}/delete"),
     ("GET", "/w/{ws}/contacts"),
     ("GET", "/w/{ws}/contacts/{id}"),
     ("POST", "/w/{ws}/contacts/{id}/note"),
@@ -584,6 +595,35 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/inbox/{id}/snooze", post(inbox::snooze))
         .route("/w/{ws}/inbox/{id}/tags", post(inbox::tag))
         .route("/w/{ws}/inbox/{id}/presence", post(inbox::presence))
+        .route("/w/{ws}/listening", get(listening::mentions))
+        .route(
+            "/w/{ws}/listening/queries",
+            get(listening::queries).post(listening::create_query),
+        )
+        .route(
+            "/w/{ws}/listening/queries/{id}",
+            post(listening::update_query),
+        )
+        .route(
+            "/w/{ws}/listening/queries/{id}/delete",
+            post(listening::delete_query),
+        )
+        .route(
+            "/w/{ws}/listening/sources",
+            get(listening::sources).post(listening::create_source),
+        )
+        .route(
+            "/w/{ws}/listening/sources/{id}/sync",
+            post(listening::sync_source),
+        )
+        .route(
+            "/w/{ws}/listening/sources/{id}/pause",
+            post(listening::pause_source),
+        )
+        .route(
+            "/w/{ws}/listening/sources/{id}/delete",
+            post(listening::delete_source),
+        )
         .route("/w/{ws}/contacts", get(contacts::list))
         .route("/w/{ws}/contacts/{id}", get(contacts::page))
         .route("/w/{ws}/contacts/{id}/note", post(contacts::note))

@@ -114,6 +114,7 @@ impl Page {
                     href: match *slug {
                         "publish" => format!("/w/{id}/posts"),
                         "inbox" => format!("/w/{id}/inbox"),
+                        "listening" => format!("/w/{id}/listening"),
                         _ => format!("/w/{id}/area/{slug}"),
                     },
                     key,

@@ -498,6 +498,7 @@ fn scoped_ui(feed: &str) -> Vec<(&'static str, &'static str, Action, String)> {
         .chain(rest.into_iter().map(|(m, p, a, f)| (m, p, a, f.to_owned())))
         .chain(crate::access_schedule::ui())
         .chain(crate::access_inbox::ui())
+        .chain(crate::access_listening::ui())
         .collect()
 }
 

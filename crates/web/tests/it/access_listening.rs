@@ -105,3 +105,63 @@ pub async fn setup(app: &App, ws: i64, feed: &str) -> (i64, i64) {
         .unwrap();
     (q.id, src.id)
 }
+
+/// UI rows: method, path, what it needs, a form body. (Removing is left
+/// out here: the first allowed role would take the subject away from the
+/// next; the API rows check who may remove.)
+pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
+    let rows: Vec<(&'static str, &'static str, Action, &'static str)> = vec![
+        ("GET", "/w/{ws}/listening", Action::ViewListening, ""),
+        (
+            "GET",
+            "/w/{ws}/listening?sentiment=negative&query=1",
+            Action::ViewListening,
+            "",
+        ),
+        (
+            "GET",
+            "/w/{ws}/listening/queries",
+            Action::ViewListening,
+            "",
+        ),
+        (
+            "GET",
+            "/w/{ws}/listening/sources",
+            Action::ViewListening,
+            "",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/queries",
+            Action::ManageListening,
+            "name=Kapot&query=%28taart&role=brand",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/queries/{query}",
+            Action::ManageListening,
+            "name=Merk&query=taart+OR+stol&role=brand",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/sources",
+            Action::ManageListening,
+            "kind=rss&url=ftp%3A%2F%2Fx.nl",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/sources/{source}/sync",
+            Action::ManageListening,
+            "",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/sources/{source}/pause",
+            Action::ManageListening,
+            "paused=0",
+        ),
+    ];
+    rows.into_iter()
+        .map(|(m, p, a, f)| (m, p, a, f.to_owned()))
+        .collect()
+}

@@ -191,3 +191,98 @@ async fn listening_story_postgres() {
         story(app).await;
     }
 }
+
+/// The same through the pages: the parser's message where a query does
+/// not parse, a source added and fetched, the mention with its sentiment,
+/// the facets and the chart, a client reading along without the forms.
+#[tokio::test]
+async fn listening_in_the_pages() {
+    use crate::access::Browser;
+    let app = App::sqlite().await;
+    let owner = app.setup().await;
+    let ws = app.workspace(&owner, "Bakkerij").await;
+    let (_, _) = app.member(&owner, ws, "klant@bakkerij.nl", "client").await;
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let base = format!("/w/{ws}/listening");
+    let r = b
+        .post(
+            &app,
+            &format!("{base}/queries"),
+            "name=Merk&query=%22de+vries&role=brand",
+        )
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("positie 1") && html.contains("aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("&#34;de vries</textarea>") || html.contains("&quot;de vries</textarea>"),
+        "what was typed stays: {html}"
+    );
+    let r = b
+        .post(
+            &app,
+            &format!("{base}/queries"),
+            "name=Merk&query=%22de+vries%22&role=brand",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let angry = "Slechte service bij Bakkerij De Vries, nooit meer!";
+    let feed = FeedServer::start(rss(&[("1", "Klacht", angry), ("2", "Weer", "Zon")])).await;
+    let r = b
+        .post(
+            &app,
+            &format!("{base}/sources"),
+            &format!("kind=rss&url={}", feed.url),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b
+        .get(&app, &format!("{base}/sources"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Wacht op de eerste keer ophalen"), "{html}");
+    let id = app.db.store.sources(ws).await.unwrap()[0].id;
+    let r = b.post(&app, &format!("{base}/sources/{id}/sync"), "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b
+        .get(&app, &format!("{base}/sources"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Werkt"), "{html}");
+    let html = b.get(&app, &base).await.text().await.unwrap();
+    assert!(html.contains(angry) && html.contains("Negatief"), "{html}");
+    assert!(
+        html.contains("class=\"chart\"") && html.contains("Gevonden door Merk"),
+        "{html}"
+    );
+    assert!(!html.contains("Zon"), "what no query finds is not stored");
+    let html = b
+        .get(&app, &format!("{base}?sentiment=positive"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(angry));
+    // A client reads along, without the forms.
+    let c = Browser::signed_in(&app, "klant@bakkerij.nl").await;
+    let html = c.get(&app, &base).await.text().await.unwrap();
+    assert!(html.contains(angry));
+    let html = c
+        .get(&app, &format!("{base}/sources"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("Nu ophalen") && !html.contains("Bron toevoegen"),
+        "{html}"
+    );
+    let r = c.post(&app, &format!("{base}/sources/{id}/sync"), "").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
