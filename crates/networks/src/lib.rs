@@ -15,6 +15,7 @@ pub mod html;
 pub mod http;
 pub mod length;
 pub mod mastodon;
+pub mod remote_image;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod utm;

@@ -12,6 +12,7 @@ mod bluesky_pds;
 mod bluesky_peer;
 mod email;
 mod mastodon;
+mod remote_image;
 mod wordpress;
 mod wordpress_site;
 
