@@ -19,6 +19,7 @@ pub mod forms;
 mod import;
 mod inbox;
 mod inbox_levels;
+mod inbox_media;
 mod inbox_thread;
 mod notifications;
 mod page;
@@ -440,6 +441,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/inbox/{id}/snooze"),
     ("POST", "/w/{ws}/inbox/{id}/tags"),
     ("POST", "/w/{ws}/inbox/{id}/presence"),
+    ("GET", "/w/{ws}/inbox/{id}/media/{item}/{n}"),
     ("GET", "/w/{ws}/contacts"),
     ("GET", "/w/{ws}/contacts/{id}"),
     ("POST", "/w/{ws}/contacts/{id}/note"),
@@ -584,6 +586,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/w/{ws}/inbox/{id}/snooze", post(inbox::snooze))
         .route("/w/{ws}/inbox/{id}/tags", post(inbox::tag))
         .route("/w/{ws}/inbox/{id}/presence", post(inbox::presence))
+        .route(
+            "/w/{ws}/inbox/{id}/media/{item}/{n}",
+            get(inbox_media::media),
+        )
         .route("/w/{ws}/contacts", get(contacts::list))
         .route("/w/{ws}/contacts/{id}", get(contacts::page))
         .route("/w/{ws}/contacts/{id}/note", post(contacts::note))

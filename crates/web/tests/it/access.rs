@@ -584,6 +584,9 @@ struct World {
     b_conv: i64,
     a_contact: (i64, i64),
     b_contact: (i64, i64),
+    /// The conversations' inbound items.
+    a_item: i64,
+    b_item: i64,
 }
 
 async fn world() -> World {
@@ -620,7 +623,11 @@ async fn world() -> World {
     let b_conv = crate::access_inbox::conversation(&app, b, b_channel).await;
     let a_contact = crate::access_inbox::contact(&app, a_conv).await;
     let b_contact = crate::access_inbox::contact(&app, b_conv).await;
+    let a_item = crate::access_inbox::item(&app, a_conv).await;
+    let b_item = crate::access_inbox::item(&app, b_conv).await;
     World {
+        a_item,
+        b_item,
         a_contact,
         b_contact,
         a_conv,
@@ -698,12 +705,13 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
 
 /// The series of the workspace the path is filled for.
 fn with_series(path: String, w: &World, ws: i64) -> String {
-    let (id, conv, contact) = if ws == w.a {
-        (w.a_series, w.a_conv, w.a_contact)
+    let (id, conv, contact, item) = if ws == w.a {
+        (w.a_series, w.a_conv, w.a_contact, w.a_item)
     } else {
-        (w.b_series, w.b_conv, w.b_contact)
+        (w.b_series, w.b_conv, w.b_contact, w.b_item)
     };
     path.replace("{series}", &id.to_string())
+        .replace("{conv_item}", &item.to_string())
         .replace("{conv}", &conv.to_string())
         .replace("{contact}", &contact.0.to_string())
         .replace("{identity}", &contact.1.to_string())

@@ -211,6 +211,7 @@ async fn password_reset_link_works_once() {
     let state = dialoog_web::AppState::new(
         app.db.store.clone(),
         dialoog_web::WebConfig {
+            allow_loopback_media: false,
             public_url: app.url.clone(),
             mailer: None,
         },
