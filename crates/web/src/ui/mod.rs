@@ -158,8 +158,11 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
             set_cookie(&state, CSRF_COOKIE, &csrf, 86_400 * 30, "Strict"),
         );
     }
+    // Pages are never stored; a response that says how it may be cached
+    // (static files, proxied pictures) keeps its own.
     resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     resp
 }
 

@@ -646,7 +646,7 @@ async fn world() -> World {
     }
 }
 
-async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
+pub async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
     let body = json!({"network": "rss", "feed_url": feed});
     let (s, v) = app
         .call(

@@ -24,5 +24,6 @@ mod notifications;
 mod notify_mail;
 mod posts;
 mod props;
+mod safety;
 mod schedule;
 mod ui;
