@@ -25,5 +25,6 @@ mod notify_mail;
 mod posts;
 mod props;
 mod safety;
+mod safety_email;
 mod schedule;
 mod ui;
