@@ -255,6 +255,12 @@ async fn two_factor_sign_in() {
         .text()
         .await
         .unwrap();
+    // The QR code is drawn in the page: the policy allows no data: images.
+    assert!(
+        html.contains("<svg role=\"img\" aria-labelledby=\"qr-alt\""),
+        "{html}"
+    );
+    assert!(!html.contains("data:image") && !html.contains("style="));
     let i = html.find("<code>").unwrap();
     let secret = html[i + 6..].split('<').next().unwrap().to_owned();
     let code = |s: &str| {
