@@ -267,10 +267,35 @@ async fn story(app: App) {
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{n}: not a picture");
     }
     // Another conversation's item is not found through this one.
+    let other = dialoog_store::NewItem {
+        external_id: "other-1".into(),
+        author_id: "https://social.example/@ander".into(),
+        author_name: "Ander".into(),
+        author_handle: None,
+        text: "Hallo".into(),
+        url: None,
+        media: json!([{"url": format!("{images}/tiny.png"), "kind": "image"}]).to_string(),
+        ..s.conversation_items(conv).await.unwrap()[0].item.clone()
+    };
+    s.insert_items(channel, &[other], 4_000).await.unwrap();
+    s.thread_items(channel, 4_000).await.unwrap();
+    let theirs = s
+        .conversations(1, &dialoog_store::InboxFilter::default(), 5_000, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id != conv)
+        .unwrap()
+        .id;
+    let their_item = s.conversation_items(theirs).await.unwrap()[0].id;
     let r = browser
-        .get(&app, &format!("/w/1/inbox/{}/media/{item}/2", conv + 1))
+        .get(&app, &format!("/w/1/inbox/{theirs}/media/{their_item}/0"))
         .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.status(), StatusCode::OK, "through its own conversation");
+    let r = browser
+        .get(&app, &format!("/w/1/inbox/{conv}/media/{their_item}/0"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "through another");
 }
 
 #[tokio::test]
