@@ -3,7 +3,7 @@
 //! a time, and a small cache in memory so a page of images is not fetched
 //! again at every visit.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,22 @@ pub struct ImageProxy {
     fetcher: ImageFetcher,
     cache: Mutex<Cache>,
     permits: tokio::sync::Semaphore,
+    /// One lock per address being fetched, so twenty requests for one
+    /// picture fetch it once.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Takes an address out of the fetches under way, however the fetch ends.
+struct Done<'a>(&'a ImageProxy, &'a str);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0
+            .inflight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.1);
+    }
 }
 
 impl ImageProxy {
@@ -73,6 +89,7 @@ impl ImageProxy {
             fetcher: ImageFetcher::new(limits),
             cache: Mutex::new(Cache::default()),
             permits: tokio::sync::Semaphore::new(AT_ONCE),
+            inflight: Mutex::default(),
         }
     }
 
@@ -118,20 +135,68 @@ impl ImageProxy {
         if let Some(a) = self.cached(url) {
             return a;
         }
+        let one = self
+            .inflight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(url.to_owned())
+            .or_default()
+            .clone();
+        let _one = one.lock().await;
+        // Another request may have fetched it while this one waited.
+        if let Some(a) = self.cached(url) {
+            return a;
+        }
+        let _done = Done(self, url);
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| Refused::Unreachable)?;
-        // Another request may have fetched it while this one waited.
-        if let Some(a) = self.cached(url) {
-            return a;
-        }
         let answer = self.fetcher.fetch(url).await.map(Arc::new);
         if let Err(r) = &answer {
             tracing::info!(reason = r.code(), "a remote image was refused");
         }
         self.remember(url, answer.clone());
         answer
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_page_of_pictures_is_fetched_once() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = hits.clone();
+        let app = axum::Router::new().route(
+            "/a.png",
+            axum::routing::get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { dialoog_networks::testing::TINY_PNG.to_vec() }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/a.png", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let proxy = ImageProxy::new(true);
+        let pictures = futures_util::future::join_all((0..20).map(|_| proxy.get(&url))).await;
+        assert!(
+            pictures
+                .iter()
+                .all(|p| p.as_ref().is_ok_and(|i| i.content_type == "image/png"))
+        );
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "fetched once, then from the cache"
+        );
+        // A refusal is remembered too.
+        let closed = "http://127.0.0.1:9/x.png";
+        assert_eq!(proxy.get(closed).await.err(), Some(Refused::Unreachable));
+        assert_eq!(proxy.cached(closed), Some(Err(Refused::Unreachable)));
     }
 }
