@@ -91,6 +91,11 @@ enum Command {
             default_value = "Dialoog <dialoog@localhost>"
         )]
         mail_from: String,
+        /// Let images from outside be fetched from this machine (loopback
+        /// addresses): for development and tests only. Private networks
+        /// are always refused.
+        #[arg(long, env = "DIALOOG_ALLOW_LOOPBACK_MEDIA")]
+        allow_loopback_media: bool,
         #[command(flatten)]
         dispatch: work::DispatchArgs,
     },
@@ -186,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             smtp_url,
             mail_from,
+            allow_loopback_media,
             dispatch,
         } => {
             let started = std::time::Instant::now();
@@ -206,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::new(
                 store.clone(),
                 WebConfig {
+                    allow_loopback_media,
                     public_url: public_url.clone(),
                     mailer,
                 },
@@ -318,6 +325,7 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::new(
                 store,
                 WebConfig {
+                    allow_loopback_media: false,
                     public_url: public_url.trim_end_matches('/').to_owned(),
                     mailer: None,
                 },

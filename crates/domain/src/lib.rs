@@ -8,6 +8,7 @@ pub mod access;
 pub mod error;
 pub mod input;
 pub mod locale;
+pub mod outside;
 pub mod schedule;
 pub mod sla;
 pub mod time;

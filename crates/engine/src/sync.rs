@@ -164,8 +164,18 @@ fn analyse(text: &str) -> (Option<String>, String, f64) {
     )
 }
 
+/// An item as stored: its names without characters that reorder or hide
+/// text, its text without those that reorder it.
 fn to_new(it: InboundItem) -> NewItem {
-    let (lang, sentiment, score) = analyse(&it.text);
+    use dialoog_domain::outside::{clean_name, clean_text};
+    let text = clean_text(&it.text);
+    let (lang, sentiment, score) = analyse(&text);
+    let author_handle = it
+        .author
+        .handle
+        .map(|h| clean_name(&h, ""))
+        .filter(|h| !h.is_empty());
+    let author_name = clean_name(&it.author.name, author_handle.as_deref().unwrap_or("?"));
     NewItem {
         lang,
         sentiment: Some(sentiment),
@@ -173,11 +183,11 @@ fn to_new(it: InboundItem) -> NewItem {
         external_id: it.external_id,
         kind: it.kind.as_str().to_owned(),
         author_id: it.author.id,
-        author_name: it.author.name,
-        author_handle: it.author.handle,
+        author_name,
+        author_handle,
         thread_ref: it.thread_ref,
         in_reply_to: it.in_reply_to,
-        text: it.text,
+        text,
         url: it.url,
         published_at: it.published_at,
         media: serde_json::to_string(&it.media).unwrap_or_else(|_| "[]".to_owned()),

@@ -1,6 +1,8 @@
-//! HTML from outside turned into plain text: tags dropped, scripts and
-//! styles dropped with their content, entities decoded, white space folded.
-//! What comes out can be shown anywhere without being able to run.
+//! HTML from outside turned into plain text: tags (and every attribute:
+//! event handlers, `style`, links) dropped, comments, scripts, styles,
+//! titles and templates dropped with their content, entities decoded,
+//! white space folded. What comes out can be shown anywhere (escaped)
+//! without being able to run, restyle the page or link anywhere.
 
 /// Plain text from an HTML fragment.
 pub fn to_text(html: &str) -> String {
@@ -9,6 +11,10 @@ pub fn to_text(html: &str) -> String {
     while let Some(lt) = rest.find('<') {
         out.push_str(&decode(&rest[..lt]));
         let tag = &rest[lt..];
+        if let Some(comment) = tag.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |e| &comment[e + 3..]);
+            continue;
+        }
         let Some(gt) = tag.find('>') else {
             rest = "";
             break;
@@ -20,7 +26,9 @@ pub fn to_text(html: &str) -> String {
             .collect::<String>()
             .to_ascii_lowercase();
         rest = &tag[gt + 1..];
-        if (name == "script" || name == "style") && !tag[1..].starts_with('/') {
+        if matches!(name.as_str(), "script" | "style" | "title" | "template")
+            && !tag[1..].starts_with('/')
+        {
             let close = format!("</{name}");
             match rest.to_ascii_lowercase().find(&close) {
                 Some(i) => rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]),
@@ -116,6 +124,21 @@ mod tests {
         );
         assert_eq!(to_text("<a href=\"javascript:alert(1)\">klik</a>"), "klik");
         assert_eq!(to_text("unclosed <b"), "unclosed");
+        assert_eq!(
+            to_text(
+                "<head><title>x</title><style>body{display:none}</style></head><body><p style=\"position:fixed;top:0\" onclick=\"alert(1)\">Hoi</p></body>"
+            ),
+            "Hoi"
+        );
+        assert_eq!(
+            to_text("a<!-- b > c -->d<!--[if mso]>e<![endif]-->f"),
+            "adf"
+        );
+        assert_eq!(
+            to_text("<a href=\"jav&#x09;ascript:alert(1)\">klik</a>"),
+            "klik"
+        );
+        assert_eq!(to_text("x<!-- never closed"), "x");
         assert_eq!(to_text(""), "");
     }
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod length;
 pub mod listen;
 pub mod mastodon;
+pub mod remote_image;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod utm;

@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod notify_mail;
 pub mod posts;
 pub mod presence;
+pub mod remote_media;
 pub mod schedule;
 pub mod security;
 pub mod service;
@@ -38,7 +39,7 @@ pub use error::AppError;
 pub use mail::Mailer;
 
 /// How the web layer is configured.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct WebConfig {
     /// The address people reach Dialoog at, without a trailing slash
     /// (`https://social.example.nl`); links in e-mails and invites use it.
@@ -46,6 +47,10 @@ pub struct WebConfig {
     pub public_url: String,
     /// Outgoing e-mail, when configured.
     pub mailer: Option<Mailer>,
+    /// Whether images from outside may be fetched from loopback addresses
+    /// (this machine): for tests and development only; private networks
+    /// are always refused.
+    pub allow_loopback_media: bool,
 }
 
 impl WebConfig {
@@ -76,6 +81,8 @@ pub struct Inner {
     /// The listening pipeline, once made (see [`AppState::pipeline`]).
     pub listening:
         tokio::sync::OnceCell<Arc<tokio::sync::Mutex<dialoog_engine::listening::Pipeline>>>,
+    /// Images from outside, fetched through Dialoog.
+    pub images: remote_media::ImageProxy,
 }
 
 impl std::ops::Deref for AppState {
@@ -90,6 +97,7 @@ impl AppState {
     /// cipher for channel credentials.
     pub fn new(store: Store, config: WebConfig, cipher: dialoog_engine::Cipher) -> Self {
         Self(Arc::new(Inner {
+            images: remote_media::ImageProxy::new(config.allow_loopback_media),
             store,
             config,
             throttle: security::Throttle::default(),
@@ -108,13 +116,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// script and outside resources, no framing, no MIME sniffing.
 async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
-    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
                        object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A response may set a stricter policy of its own (remote images).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -22,17 +22,7 @@ pub const MAX_ALT: usize = 1500;
 /// that is not a JPEG, PNG, GIF or WebP image.
 #[must_use]
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
+    dialoog_networks::remote_image::sniff(bytes)
 }
 
 /// Megabytes (of 1,000,000 bytes, rounded up) with one decimal, for

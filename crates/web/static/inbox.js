@@ -6,6 +6,19 @@
 
 import { countText } from './count.js';
 
+// A picture from outside that Dialoog could not fetch (or would not:
+// not an image, too large, a private address) becomes a sentence in the
+// reader's language instead of a broken image. Capture, since `error`
+// does not bubble; it also covers pictures that arrive with a refresh.
+document.addEventListener('error', (e) => {
+  const img = e.target;
+  if (!(img instanceof HTMLImageElement) || !img.dataset.failed) return;
+  const note = document.createElement('span');
+  note.className = 'media-failed';
+  note.textContent = img.alt ? `${img.dataset.failed} (${img.alt})` : img.dataset.failed;
+  img.replaceWith(note);
+}, true);
+
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
 async function refresh(selector) {

@@ -15,6 +15,7 @@ mod listen_jetstream;
 mod listen_mastodon;
 mod listen_wiki;
 mod mastodon;
+mod remote_image;
 mod wordpress;
 mod wordpress_site;
 

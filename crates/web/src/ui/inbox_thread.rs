@@ -36,6 +36,7 @@ struct Msg {
     state_key: String,
     error: String,
     retry: String,
+    media: Vec<super::inbox_media::Attachment>,
 }
 
 /// An option of a select.
@@ -80,19 +81,7 @@ struct ConversationView {
     contact_href: String,
 }
 
-/// A network's link, only when it is a web address (never `javascript:`
-/// or `data:`).
-pub fn safe_url(url: Option<&str>) -> String {
-    let u = url.unwrap_or_default().trim();
-    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !u.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        u.to_owned()
-    } else {
-        String::new()
-    }
-}
+pub use super::inbox_media::safe_url;
 
 /// `?done=…` after a form.
 #[derive(Deserialize)]
@@ -170,6 +159,7 @@ async fn render_draft(
                     state_key: String::new(),
                     error: String::new(),
                     retry: String::new(),
+                    media: super::inbox_media::attachments(t, ws, id, i.id, &i.item.media),
                 },
             )
         })
@@ -209,6 +199,7 @@ async fn render_draft(
                 } else {
                     String::new()
                 },
+                media: Vec::new(),
             },
         ));
     }
@@ -586,17 +577,6 @@ pub async fn tag(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_web_links_are_links() {
-        assert_eq!(safe_url(Some("https://a.nl/x")), "https://a.nl/x");
-        assert_eq!(safe_url(Some("HTTP://a.nl")), "HTTP://a.nl");
-        assert_eq!(safe_url(Some("javascript:alert(1)")), "");
-        assert_eq!(safe_url(Some(" JavaScript:alert(1)")), "");
-        assert_eq!(safe_url(Some("data:text/html,<script>")), "");
-        assert_eq!(safe_url(Some("https://a.nl/\nx")), "");
-        assert_eq!(safe_url(None), "");
-    }
 
     #[test]
     fn snoozing_until_tomorrow_is_nine_in_the_morning_there() {

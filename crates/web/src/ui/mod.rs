@@ -19,6 +19,7 @@ pub mod forms;
 mod import;
 mod inbox;
 mod inbox_levels;
+mod inbox_media;
 mod inbox_thread;
 mod listening;
 mod notifications;
@@ -158,8 +159,11 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
             set_cookie(&state, CSRF_COOKIE, &csrf, 86_400 * 30, "Strict"),
         );
     }
+    // Pages are never stored; a response that says how it may be cached
+    // (static files, proxied pictures) keeps its own.
     resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -451,6 +455,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/listening/sources/{id}/sync"),
     ("POST", "/w/{ws}/listening/sources/{id}/pause"),
     ("POST", "/w/{ws}/listening/sources/{id}/delete"),
+    ("GET", "/w/{ws}/inbox/{id}/media/{item}/{n}"),
     ("GET", "/w/{ws}/contacts"),
     ("GET", "/w/{ws}/contacts/{id}"),
     ("POST", "/w/{ws}/contacts/{id}/note"),
@@ -623,6 +628,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/w/{ws}/listening/sources/{id}/delete",
             post(listening::delete_source),
+        )
+        .route(
+            "/w/{ws}/inbox/{id}/media/{item}/{n}",
+            get(inbox_media::media),
         )
         .route("/w/{ws}/contacts", get(contacts::list))
         .route("/w/{ws}/contacts/{id}", get(contacts::page))

@@ -602,6 +602,9 @@ struct World {
     /// A listening query and source in each workspace.
     a_listen: (i64, i64),
     b_listen: (i64, i64),
+    /// The conversations' inbound items.
+    a_item: i64,
+    b_item: i64,
 }
 
 async fn world() -> World {
@@ -640,9 +643,13 @@ async fn world() -> World {
     let b_contact = crate::access_inbox::contact(&app, b_conv).await;
     let a_listen = crate::access_listening::setup(&app, a, &feed.url).await;
     let b_listen = crate::access_listening::setup(&app, b, &feed.url).await;
+    let a_item = crate::access_inbox::item(&app, a_conv).await;
+    let b_item = crate::access_inbox::item(&app, b_conv).await;
     World {
         a_listen,
         b_listen,
+        a_item,
+        b_item,
         a_contact,
         b_contact,
         a_conv,
@@ -661,7 +668,7 @@ async fn world() -> World {
     }
 }
 
-async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
+pub async fn channel(app: &App, owner: &str, ws: i64, feed: &str) -> i64 {
     let body = json!({"network": "rss", "feed_url": feed});
     let (s, v) = app
         .call(
@@ -720,12 +727,13 @@ pub async fn review_posts(app: &App, ws: i64, channel: i64) -> (i64, i64) {
 
 /// The series of the workspace the path is filled for.
 fn with_series(path: String, w: &World, ws: i64) -> String {
-    let (id, conv, contact, listen) = if ws == w.a {
-        (w.a_series, w.a_conv, w.a_contact, w.a_listen)
+    let (id, conv, contact, listen, item) = if ws == w.a {
+        (w.a_series, w.a_conv, w.a_contact, w.a_listen, w.a_item)
     } else {
-        (w.b_series, w.b_conv, w.b_contact, w.b_listen)
+        (w.b_series, w.b_conv, w.b_contact, w.b_listen, w.b_item)
     };
     path.replace("{series}", &id.to_string())
+        .replace("{conv_item}", &item.to_string())
         .replace("{conv}", &conv.to_string())
         .replace("{contact}", &contact.0.to_string())
         .replace("{identity}", &contact.1.to_string())

@@ -211,15 +211,23 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
             Action::ViewInbox,
             "typing=1",
         ),
+        (
+            "GET",
+            "/w/{ws}/inbox/{conv}/media/{conv_item}/0",
+            Action::ViewInbox,
+            "",
+        ),
     ];
     rows.into_iter()
         .map(|(m, p, a, f)| (m, p, a, f.to_owned()))
         .collect()
 }
 
-/// A conversation in `ws`: a mention that came in through `channel`.
+/// A conversation in `ws`: a mention with a picture (from a loopback
+/// server) that came in through `channel`.
 pub async fn conversation(app: &App, ws: i64, channel: i64) -> i64 {
     let s = &app.db.store;
+    let images = dialoog_networks::testing::image_server().await;
     let item = dialoog_store::NewItem {
         external_id: format!("m{ws}"),
         kind: "mention".into(),
@@ -231,7 +239,8 @@ pub async fn conversation(app: &App, ws: i64, channel: i64) -> i64 {
         text: "Wanneer zijn jullie open?".into(),
         url: None,
         published_at: Some(1_000),
-        media: "[]".into(),
+        media: json!([{"url": format!("{images}/tiny.png"), "kind": "image", "alt": "Taart"}])
+            .to_string(),
         lang: Some("nl".into()),
         sentiment: Some("neutral".into()),
         score: Some(0.0),
@@ -243,6 +252,11 @@ pub async fn conversation(app: &App, ws: i64, channel: i64) -> i64 {
         .await
         .unwrap();
     all[0].id
+}
+
+/// The (first) inbound item of a conversation.
+pub async fn item(app: &App, conv: i64) -> i64 {
+    app.db.store.conversation_items(conv).await.unwrap()[0].id
 }
 
 /// The contact and identity of a conversation's author.

@@ -377,6 +377,7 @@ fn app_state(app: &App) -> dialoog_web::AppState {
     dialoog_web::AppState::new(
         app.db.store.clone(),
         dialoog_web::WebConfig {
+            allow_loopback_media: false,
             public_url: app.url.clone(),
             mailer: None,
         },

@@ -20,6 +20,7 @@ impl App {
         let state = AppState::new(
             db.store.clone(),
             WebConfig {
+                allow_loopback_media: true,
                 public_url: url.clone(),
                 mailer: None,
             },

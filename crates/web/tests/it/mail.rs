@@ -118,6 +118,7 @@ async fn reset_link_and_invitation_arrive_by_email() {
     let state = AppState::new(
         app.db.store.clone(),
         WebConfig {
+            allow_loopback_media: false,
             public_url: url.clone(),
             mailer: Some(mailer),
         },

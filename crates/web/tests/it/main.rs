@@ -26,5 +26,7 @@ mod notifications;
 mod notify_mail;
 mod posts;
 mod props;
+mod safety;
+mod safety_email;
 mod schedule;
 mod ui;

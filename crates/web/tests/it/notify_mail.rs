@@ -15,6 +15,7 @@ fn state(store: Store, smtp_port: u16) -> AppState {
     AppState::new(
         store,
         WebConfig {
+            allow_loopback_media: false,
             public_url: "https://dialoog.bakkerij.example".into(),
             mailer: Some(
                 Mailer::new(

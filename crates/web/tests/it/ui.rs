@@ -211,6 +211,7 @@ async fn password_reset_link_works_once() {
     let state = dialoog_web::AppState::new(
         app.db.store.clone(),
         dialoog_web::WebConfig {
+            allow_loopback_media: false,
             public_url: app.url.clone(),
             mailer: None,
         },
@@ -254,6 +255,12 @@ async fn two_factor_sign_in() {
         .text()
         .await
         .unwrap();
+    // The QR code is drawn in the page: the policy allows no data: images.
+    assert!(
+        html.contains("<svg role=\"img\" aria-labelledby=\"qr-alt\""),
+        "{html}"
+    );
+    assert!(!html.contains("data:image") && !html.contains("style="));
     let i = html.find("<code>").unwrap();
     let secret = html[i + 6..].split('<').next().unwrap().to_owned();
     let code = |s: &str| {
