@@ -76,6 +76,16 @@ pub(crate) async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, P
     }
 }
 
+impl Place {
+    /// Where the data is: a folder, or a database name.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Place::Dir(d) => d.display().to_string(),
+            Place::Postgres { name, .. } => name.clone(),
+        }
+    }
+}
+
 /// Closes the store and removes its database.
 pub(crate) async fn clean(store: Store, place: Place) {
     store.close().await;

@@ -12,6 +12,8 @@
 //! - live updates: an open event stream of the inbox, and the time from
 //!   the start of storing a new inbound item until its event arrives, for
 //!   at least 100 items.
+//!
+//! With `DIALOOG_BENCH_KEEP` set, the data is kept (its place is logged).
 
 use crate::bench::{peak_rss_bytes, percentile, round};
 use crate::bench_calendar::{clean, open};
@@ -123,7 +125,13 @@ pub async fn run(b: &InboxBench) -> anyhow::Result<Value> {
     );
     let (store, place) = open(b.database_url.as_deref()).await?;
     let result = measure(b, &store).await;
-    clean(store, place).await;
+    if std::env::var_os("DIALOOG_BENCH_KEEP").is_some() {
+        // Kept for looking at query plans afterwards.
+        tracing::warn!(data = %place.describe(), "benchmark data kept");
+        store.close().await;
+    } else {
+        clean(store, place).await;
+    }
     result
 }
 
