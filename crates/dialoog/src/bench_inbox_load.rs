@@ -61,7 +61,8 @@ impl Target {
         })
     }
 
-    /// Requests that failed or did not answer 200.
+    /// Requests that failed or did not answer 200, and new items that could
+    /// not be stored.
     pub(crate) fn errors(&self) -> usize {
         self.errors.load(Ordering::Relaxed)
     }
@@ -236,8 +237,15 @@ pub(crate) async fn live_updates(
             sentiment: Some("neutral".into()),
             score: Some(0.0),
         };
-        store.insert_items(channel, &[item], now_ms()).await?;
-        store.thread_items(channel, now_ms()).await?;
+        // Under overload a store may time out: counted, the run goes on.
+        let stored = match store.insert_items(channel, &[item], now_ms()).await {
+            Ok(_) => store.thread_items(channel, now_ms()).await.is_ok(),
+            Err(_) => false,
+        };
+        if !stored {
+            t.errors.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
             Ok(Some(at)) => out.push(at.duration_since(started).as_secs_f64() * 1000.0),
             _ => {

@@ -376,6 +376,8 @@ fn bench_inbox_runs_on_a_tiny_inbox() {
         ] {
             assert!(line[key].is_number(), "{key}");
         }
-        assert!(line["per_filter"]["view"]["p99_ms"].is_number());
+        let per = line["per_filter"].as_object().unwrap();
+        assert!(!per.is_empty());
+        assert!(per.values().all(|v| v["p99_ms"].is_number()));
     }
 }
