@@ -431,10 +431,9 @@ pub async fn events(
                     return Some((Ok::<_, std::convert::Infallible>(ev), (s, seen)));
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "inbox live update failed");
-                    return None;
-                }
+                // A busy or briefly unreachable database does not end the
+                // stream: the next poll asks again.
+                Err(e) => tracing::warn!(error = %e, "inbox live update failed"),
             }
         }
     });
