@@ -90,6 +90,16 @@ pub fn text(items: usize, n_queries: usize) -> serde_json::Value {
     })
 }
 
+/// The `p` quantile (0.0 to 1.0) of sorted samples, nearest rank; 0 when
+/// there are none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p.clamp(0.0, 1.0)).round() as usize;
+    sorted.get(i).copied().unwrap_or(0.0)
+}
+
 /// Rounded to four decimals.
 pub fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0

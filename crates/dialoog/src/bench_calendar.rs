@@ -36,12 +36,14 @@ impl Rng {
 }
 
 /// Where the benchmark's data lives, and how to clean it up.
-enum Place {
+pub(crate) enum Place {
     Dir(std::path::PathBuf),
     Postgres { admin: String, name: String },
 }
 
-async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, Place)> {
+/// A fresh, migrated database: an SQLite file in a temporary folder, or a
+/// new database on the PostgreSQL server `database_url`.
+pub(crate) async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, Place)> {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no random bytes: {e}"))?;
     let suffix: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -65,7 +67,7 @@ async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, Place)> {
             ))
         }
         None => {
-            let dir = std::env::temp_dir().join(format!("dialoog-bench-calendar-{suffix}"));
+            let dir = std::env::temp_dir().join(format!("dialoog-bench-{suffix}"));
             std::fs::create_dir_all(&dir)?;
             let store = Store::connect(&format!("sqlite://{}/dialoog.db", dir.display())).await?;
             store.migrate().await?;
@@ -74,7 +76,18 @@ async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, Place)> {
     }
 }
 
-async fn clean(store: Store, place: Place) {
+impl Place {
+    /// Where the data is: a folder, or a database name.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Place::Dir(d) => d.display().to_string(),
+            Place::Postgres { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// Closes the store and removes its database.
+pub(crate) async fn clean(store: Store, place: Place) {
     store.close().await;
     match place {
         Place::Dir(d) => {

@@ -2,6 +2,8 @@
 
 mod bench;
 mod bench_calendar;
+mod bench_inbox;
+mod bench_inbox_load;
 mod bench_scheduler;
 mod bench_sync;
 mod keys;
@@ -114,9 +116,12 @@ enum Command {
         /// What to measure: `text` (language, sentiment, matcher), `sync`
         /// (one channel sync from a loopback server of the network) or
         /// `scheduler` (dispatch lag with posts falling due at `--rate`) or
-        /// `calendar` (the calendar's month query over generated posts).
+        /// `calendar` (the calendar's month query over generated posts) or
+        /// `inbox` (the inbox's first pages with filters at `--rate`, and
+        /// live updates, over generated conversations).
         what: String,
-        /// How many items (texts, posts); default 1,000,000 (`scheduler`: 10,000).
+        /// How many items (texts, posts, conversations); default 1,000,000
+        /// (`scheduler`: 10,000).
         #[arg(long)]
         items: Option<usize>,
         /// How many listening queries the matcher compiles.
@@ -125,13 +130,20 @@ enum Command {
         /// For `sync`: the connector (`rss`, `mastodon`, `bluesky`, `wordpress`).
         #[arg(long, default_value = "rss")]
         connector: String,
-        /// For `scheduler`: posts falling due per second.
-        #[arg(long, default_value_t = 1000)]
-        rate: u32,
+        /// For `scheduler`: posts falling due per second; for `inbox`: page
+        /// requests per second (default 200 there).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// For `inbox`: how long the page requests go on.
+        #[arg(long, default_value_t = 60)]
+        seconds: u32,
+        /// For `inbox`: new inbound items whose live update is timed.
+        #[arg(long, default_value_t = 100)]
+        live_items: usize,
         /// For `scheduler`: dispatching `dialoog serve` processes.
         #[arg(long, default_value_t = 1)]
         dispatchers: usize,
-        /// For `scheduler` and `calendar`: a PostgreSQL server (a fresh
+        /// For `scheduler`, `calendar` and `inbox`: a PostgreSQL server (a fresh
         /// database is made on it and dropped afterwards); without one,
         /// SQLite.
         #[arg(long)]
@@ -255,6 +267,8 @@ async fn main() -> anyhow::Result<()> {
             queries,
             connector,
             rate,
+            seconds,
+            live_items,
             dispatchers,
             database_url,
         } => {
@@ -264,7 +278,7 @@ async fn main() -> anyhow::Result<()> {
                 "scheduler" => {
                     bench_scheduler::run(&bench_scheduler::SchedulerBench {
                         items: items.unwrap_or(10_000),
-                        rate,
+                        rate: rate.unwrap_or(1000),
                         database_url,
                         dispatchers,
                     })
@@ -273,9 +287,19 @@ async fn main() -> anyhow::Result<()> {
                 "calendar" => {
                     bench_calendar::run(items.unwrap_or(1_000_000), database_url.as_deref()).await?
                 }
+                "inbox" => {
+                    bench_inbox::run(&bench_inbox::InboxBench {
+                        items: items.unwrap_or(1_000_000),
+                        database_url,
+                        rate: rate.unwrap_or(200),
+                        seconds,
+                        live_items,
+                    })
+                    .await?
+                }
                 other => {
                     anyhow::bail!(
-                        "unknown benchmark {other:?}; available: text, sync, scheduler, calendar"
+                        "unknown benchmark {other:?}; available: text, sync, scheduler, calendar, inbox"
                     )
                 }
             };

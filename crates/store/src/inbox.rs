@@ -8,7 +8,8 @@
 //! references, a Bluesky root, a direct-message partner) share one
 //! conversation per channel. Threading runs after the items are stored, in
 //! its own transaction, so an item is never lost to a threading failure: it
-//! stays unthreaded and the next sync threads it.
+//! stays unthreaded and the next sync threads it. The conversation's search
+//! document (`inbox_search.rs`) grows in that same transaction.
 
 use crate::{Result, Store, on};
 
@@ -117,7 +118,7 @@ enum Bind {
 /// The shortest preview shown in the list.
 const PREVIEW_CHARS: usize = 200;
 
-fn preview(text: &str) -> String {
+pub(crate) fn preview(text: &str) -> String {
     let flat: String = text
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -186,6 +187,7 @@ impl Store {
 
     async fn thread_batch(&self, channel_id: i64, now: i64) -> Result<u64> {
         let mut done = 0;
+        let (insert_doc, append_doc) = crate::inbox_search::write_sql(self.kind());
         on!(self, p => {
             let mut tx = p.begin().await?;
             let ws: i64 = sqlx::query_scalar("SELECT workspace_id FROM channels WHERE id = $1")
@@ -231,6 +233,8 @@ impl Store {
                              WHERE id = $1")
                             .bind(id).bind(at).bind(&text).bind(&it.lang).bind(&it.sentiment).bind(now)
                             .execute(&mut *tx).await?;
+                        sqlx::query(append_doc).bind(id).bind(crate::inbox_search::more_doc(&it.text))
+                            .execute(&mut *tx).await?;
                         id
                     }
                     None => {
@@ -245,7 +249,7 @@ impl Store {
                         }
                         // A mention that answers our post is a comment under it.
                         let kind = if post_id.is_some() && it.kind == "mention" { "comment" } else { it.kind.as_str() };
-                        sqlx::query_scalar(
+                        let id: i64 = sqlx::query_scalar(
                             "INSERT INTO conversations (workspace_id, channel_id, kind, thread_key, post_id, author_id, \
                              author_name, author_handle, preview, lang, sentiment, messages, waiting_since, \
                              last_inbound_at, last_at, created_at, updated_at) \
@@ -253,7 +257,10 @@ impl Store {
                             .bind(ws).bind(channel_id).bind(kind).bind(&key).bind(post_id).bind(&it.author_id)
                             .bind(&it.author_name).bind(&it.author_handle).bind(&text).bind(&it.lang)
                             .bind(&it.sentiment).bind(at).bind(now)
-                            .fetch_one(&mut *tx).await?
+                            .fetch_one(&mut *tx).await?;
+                        let doc = crate::inbox_search::new_doc(&it.author_name, it.author_handle.as_deref(), &it.text);
+                        sqlx::query(insert_doc).bind(id).bind(doc).execute(&mut *tx).await?;
+                        id
                     }
                 };
                 sqlx::query("UPDATE inbound_items SET conversation_id = $1 WHERE id = $2")
@@ -324,15 +331,8 @@ impl Store {
             );
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pat = like_pattern(q);
-            add(
-                "(lower(c.author_name) LIKE $? ESCAPE '\\' OR EXISTS (SELECT 1 FROM inbound_items i \
-                 WHERE i.conversation_id = c.id AND lower(i.text) LIKE $1000 ESCAPE '\\'))",
-                Bind::S(pat.clone()),
-                &mut sql,
-            );
-            binds.push(Bind::S(pat));
-            sql = sql.replace("$1000", &format!("${}", binds.len()));
+            let (cond, bind) = crate::inbox_search::condition(self.kind(), q);
+            add(&cond, Bind::S(bind), &mut sql);
         }
         if let Some((at, id)) = f.after {
             binds.push(Bind::I(at));

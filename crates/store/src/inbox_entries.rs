@@ -221,11 +221,33 @@ impl Store {
             .bind(id).fetch_all(p).await)?)
     }
 
+    /// The tags of several conversations (a page of the list) in one
+    /// query: (conversation id, tag), sorted by both.
+    pub async fn tags_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT conversation_id, tag FROM conversation_tags WHERE conversation_id IN ({}) \
+             ORDER BY conversation_id, tag",
+            marks.join(", ")
+        );
+        Ok(on!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+
     /// Adds (or with `add` false removes) a tag.
     pub async fn tag_conversation(&self, id: i64, tag: &str, add: bool, now: i64) -> Result<()> {
         if add {
             on!(self, p => sqlx::query(
-                "INSERT INTO conversation_tags (conversation_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                "INSERT INTO conversation_tags (conversation_id, tag, workspace_id) \
+                 SELECT id, $2, workspace_id FROM conversations WHERE id = $1 ON CONFLICT DO NOTHING")
                 .bind(id).bind(tag).execute(p).await.map(|r| r.rows_affected()))?;
         } else {
             on!(self, p => sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1 AND tag = $2")
@@ -234,11 +256,17 @@ impl Store {
         self.touch_conversation(id, now).await
     }
 
-    /// The tags used in a workspace, for the filter.
+    /// The tags used in a workspace, for the filter (at most 200). Each
+    /// next tag is one seek in the (workspace, tag) index, however many
+    /// conversations carry it.
     pub async fn workspace_tags(&self, workspace_id: i64) -> Result<Vec<String>> {
         Ok(on!(self, p => sqlx::query_scalar(
-            "SELECT DISTINCT t.tag FROM conversation_tags t JOIN conversations c ON c.id = t.conversation_id \
-             WHERE c.workspace_id = $1 ORDER BY t.tag LIMIT 200")
+            "WITH RECURSIVE t(tag, n) AS ( \
+               SELECT (SELECT MIN(tag) FROM conversation_tags WHERE workspace_id = $1), 1 \
+               UNION ALL \
+               SELECT (SELECT MIN(x.tag) FROM conversation_tags x WHERE x.workspace_id = $1 AND x.tag > t.tag), n + 1 \
+               FROM t WHERE t.tag IS NOT NULL AND n < 200) \
+             SELECT tag FROM t WHERE tag IS NOT NULL ORDER BY tag")
             .bind(workspace_id).fetch_all(p).await)?)
     }
 }

@@ -73,6 +73,20 @@ pub async fn list(
     Ok((m, rows))
 }
 
+/// The tags of a page of conversations, read in one query, in the page's
+/// order.
+pub async fn page_tags(state: &AppState, rows: &[Conversation]) -> Result<Vec<Vec<String>>> {
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let mut by_id: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (id, tag) in state.store.tags_of(&ids).await? {
+        by_id.entry(id).or_default().push(tag);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| by_id.remove(id).unwrap_or_default())
+        .collect())
+}
+
 /// A conversation with everything in it.
 pub struct Thread {
     /// The conversation.

@@ -338,3 +338,46 @@ async fn serve_fetches_new_channels_by_itself() {
     let _ = child.wait();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `dialoog bench inbox` on a tiny inbox: the JSON line of API.md with
+/// every request answered and every live update seen, on SQLite and (when
+/// `DIALOOG_TEST_PG_URL` is set) on PostgreSQL.
+#[test]
+fn bench_inbox_runs_on_a_tiny_inbox() {
+    let pg = std::env::var("DIALOOG_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    for url in [None, pg] {
+        let mut cmd = dialoog();
+        cmd.args(["bench", "inbox", "--items", "300", "--rate", "20"])
+            .args(["--seconds", "2", "--live-items", "3"]);
+        if let Some(u) = &url {
+            cmd.args(["--database-url", u]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let line: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(line["what"], "inbox");
+        assert_eq!(line["items"], 300);
+        assert_eq!(line["requests"], 40);
+        assert_eq!(line["errors"], 0);
+        assert_eq!(line["live_items"], 3);
+        for key in [
+            "seconds",
+            "items_per_second",
+            "p50_ms",
+            "p99_ms",
+            "peak_rss_bytes",
+        ] {
+            assert!(line[key].is_number(), "{key}");
+        }
+        let per = line["per_filter"].as_object().unwrap();
+        assert!(!per.is_empty());
+        assert!(per.values().all(|v| v["p99_ms"].is_number()));
+    }
+}

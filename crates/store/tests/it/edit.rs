@@ -7,7 +7,7 @@ use dialoog_store::{NewPost, NewTarget, PostEdit, PostExtras, ReviewStep, Store,
 pub const NOW: i64 = 1_790_000_000_000;
 pub const HOUR: i64 = 3_600_000;
 
-fn owner() -> dialoog_store::NewOwner<'static> {
+pub fn owner() -> dialoog_store::NewOwner<'static> {
     dialoog_store::NewOwner {
         organisation: "Bakkerij De Vries",
         name: "Anna de Vries",

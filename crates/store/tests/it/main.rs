@@ -3,6 +3,7 @@
 
 mod edit;
 mod inbox;
+mod inbox_search;
 mod listening;
 mod media_cleanup;
 mod queue_props;

@@ -211,11 +211,12 @@ pub async fn list_conversations(
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|c| format!("{}.{}", c.last_at, c.id)))
         .flatten();
-    let mut conversations = Vec::with_capacity(rows.len());
-    for c in rows {
-        let tags = s.store.conversation_tags(c.id).await?;
-        conversations.push(conversation_dto(c, tags, &clock));
-    }
+    let tags = inbox::page_tags(&s, &rows).await?;
+    let conversations = rows
+        .into_iter()
+        .zip(tags)
+        .map(|(c, tags)| conversation_dto(c, tags, &clock))
+        .collect();
     Ok(Json(ConversationList {
         conversations,
         next,

@@ -252,16 +252,12 @@ pub async fn list(
     let page = w.page.at(&format!("/w/{ws}/inbox"));
     let tz = w.m.workspace.timezone.clone();
     let levels = service_levels::load(&s, ws).await.map_err(err)?;
-    let mut list = Vec::with_capacity(rows.len());
-    for c in rows {
-        let tags = s
-            .store
-            .conversation_tags(c.id)
-            .await
-            .map_err(AppError::from)
-            .map_err(err)?;
-        list.push(row(&page, &tz, &levels, c, tags, now));
-    }
+    let tags = inbox::page_tags(&s, &rows).await.map_err(err)?;
+    let list: Vec<Row> = rows
+        .into_iter()
+        .zip(tags)
+        .map(|(c, tags)| row(&page, &tz, &levels, c, tags, now))
+        .collect();
     let late = list.iter().filter(|r| r.overdue).count();
     let overdue = if late > 0 {
         t.fmt("inbox.overdue_banner", &[("n", &late.to_string())])
@@ -435,10 +431,9 @@ pub async fn events(
                     return Some((Ok::<_, std::convert::Infallible>(ev), (s, seen)));
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "inbox live update failed");
-                    return None;
-                }
+                // A busy or briefly unreachable database does not end the
+                // stream: the next poll asks again.
+                Err(e) => tracing::warn!(error = %e, "inbox live update failed"),
             }
         }
     });
