@@ -39,6 +39,7 @@ impl Target {
             WebConfig {
                 public_url: base.clone(),
                 mailer: None,
+                allow_loopback_media: false,
             },
             cipher,
         );
