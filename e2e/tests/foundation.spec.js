@@ -28,8 +28,12 @@ test('first-run setup, sign out and sign in again', async ({ page, server }) => 
   await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
   await page.getByRole('button', { name: 'Dialoog inrichten' }).click();
   await expect(page.getByText('Jouw rol hier: Eigenaar.')).toBeVisible();
-  // The areas to come say what they will do.
+  // Monitoring starts by asking what to listen for.
   await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Monitoring' }).click();
+  await expect(page.getByRole('heading', { name: 'Monitoring' })).toBeVisible();
+  await expect(page.getByText('Nog geen zoekvragen').first()).toBeVisible();
+  // The areas to come say what they will do.
+  await page.getByRole('navigation', { name: 'Werkruimte' }).getByRole('link', { name: 'Campagnes' }).click();
   await expect(page.getByText('Aan dit deel van Dialoog wordt gebouwd.')).toBeVisible();
 
   await page.getByRole('button', { name: 'Afmelden' }).click();
