@@ -76,7 +76,8 @@ impl Clock {
     }
 }
 
-fn ms(d: Duration) -> i64 {
+/// A duration in whole milliseconds (saturating).
+pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 

@@ -10,7 +10,7 @@ use dialoog_store::{Source, SourceFetch, Store, StoreError};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-use crate::dispatcher::now_ms;
+use crate::dispatcher::{ms, now_ms};
 use crate::listening::{Incoming, Origin, Pipeline};
 use crate::sync::backoff;
 
@@ -126,10 +126,6 @@ pub struct SourceOutcome {
     pub fetched: usize,
     /// New mentions stored.
     pub stored: u64,
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Fetches one source now, runs what it heard through the pipeline and

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::Cipher;
+use crate::dispatcher::ms;
 
 /// The credentials of a channel, by network (sealed at rest).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -206,10 +207,6 @@ pub fn backoff(failing_for: Duration, retry_after: Option<Duration>) -> Duration
     failing_for
         .clamp(MIN_BACKOFF, MAX_BACKOFF)
         .max(retry_after.unwrap_or_default())
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Opens a channel's sealed credentials.

@@ -110,8 +110,11 @@ pub struct InboxFilter {
     pub after: Option<(i64, i64)>,
 }
 
-enum Bind {
+/// A value bound to a query built at run time.
+pub(crate) enum Bind {
+    /// A number.
     I(i64),
+    /// A text.
     S(String),
 }
 

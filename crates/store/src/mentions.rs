@@ -2,7 +2,7 @@
 //! (by key), near-copies kept as copies of the first, with the queries that
 //! found each; listed with filters and counted into facets.
 
-use crate::inbox::like_pattern;
+use crate::inbox::{Bind, like_pattern};
 use crate::{Result, Store, on};
 
 /// A mention to store.
@@ -137,11 +137,6 @@ const MENTION_COLS: &str = "m.id, m.workspace_id, m.source_id, m.source_kind, m.
     m.author_handle, m.reach, m.text, m.lang, m.sentiment, m.score, m.copies, m.published_at";
 
 const DAY_MS: i64 = 86_400_000;
-
-enum Bind {
-    I(i64),
-    S(String),
-}
 
 /// The WHERE clause (over `mentions m`) and its binds.
 fn filter_sql(workspace_id: i64, f: &MentionFilter) -> (String, Vec<Bind>) {

@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::service::{Result, access, audit, now_ms};
+use crate::service::{Result, access, audit, now_ms, on_conflict};
 
 /// The longest query name.
 pub const MAX_NAME: usize = 100;
@@ -75,13 +75,8 @@ fn check(user: &User, input: &QueryInput) -> Result<(String, String, String)> {
     }
 }
 
-fn name_taken(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict => {
-            AppError::Invalid(vec![FieldError::new("name", "query_name_taken")])
-        }
-        e => e.into(),
-    }
+fn name_taken() -> AppError {
+    AppError::Invalid(vec![FieldError::new("name", "query_name_taken")])
 }
 
 /// The workspace's queries.
@@ -103,7 +98,7 @@ pub async fn create_query(
         .store
         .create_listening_query(ws, &name, &query, &role, now_ms())
         .await
-        .map_err(name_taken)?;
+        .map_err(on_conflict(name_taken()))?;
     audit(
         state,
         Some(ws),
@@ -129,7 +124,7 @@ pub async fn update_query(
         .store
         .update_listening_query(ws, id, &name, &query, &role, now_ms())
         .await
-        .map_err(name_taken)?;
+        .map_err(on_conflict(name_taken()))?;
     audit(
         state,
         Some(ws),
@@ -187,12 +182,10 @@ pub async fn create_source(
         .store
         .create_source(ws, &settled.kind, &settled.target, &settled.name, now_ms())
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => {
-                AppError::Invalid(vec![FieldError::new("url", "source_exists")])
-            }
-            e => e.into(),
-        })?;
+        .map_err(on_conflict(AppError::Invalid(vec![FieldError::new(
+            "url",
+            "source_exists",
+        )])))?;
     audit(
         state,
         Some(ws),

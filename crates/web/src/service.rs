@@ -28,7 +28,8 @@ pub const RESET_MINUTES: i64 = 60;
 pub const SESSION_DAYS: i64 = 14;
 
 /// Maps a store conflict (a unique rule broken) to `err`, anything else as usual.
-fn on_conflict(err: AppError) -> impl FnOnce(StoreError) -> AppError {
+/// Maps the store's conflict to `err`, other errors as usual.
+pub(crate) fn on_conflict(err: AppError) -> impl FnOnce(StoreError) -> AppError {
     move |e| match e {
         StoreError::Conflict => err,
         e => e.into(),
