@@ -1,5 +1,5 @@
 //! The work `dialoog serve` runs beside the web server: the poller, the
-//! listening sources, the dispatcher, topping up recurring posts (with, once an hour, removing
+//! listening sources with their alerts and webhook deliveries, the dispatcher, topping up recurring posts (with, once an hour, removing
 //! images no post uses after a day's grace) and, where SMTP is set up,
 //! mailing notifications.
 
@@ -86,9 +86,18 @@ impl Work {
         // pipeline the web's "fetch now" also uses.
         let listen = web.clone();
         let listen_stop = stopped(rx.clone());
+        let alert_stop = stopped(rx.clone());
         tasks.push(tokio::spawn(async move {
             match listen.pipeline().await {
                 Ok(p) => {
+                    // Alerts are judged as the pipeline stores mentions.
+                    let signals = p.lock().await.signals();
+                    let alerts = tokio::spawn(dialoog_engine::alerts::run(
+                        listen.store.clone(),
+                        signals,
+                        dialoog_web::alerts::webhook_body(&listen),
+                        alert_stop,
+                    ));
                     dialoog_engine::listen_sources::run(
                         listen.store.clone(),
                         p,
@@ -96,10 +105,18 @@ impl Work {
                         listen_stop,
                     )
                     .await;
+                    let _ = alerts.await;
                 }
                 Err(e) => tracing::error!(error = %e, "listening cannot start"),
             }
         }));
+        // Alerts to the workspaces' webhooks, signed, tried again for a day.
+        tasks.push(tokio::spawn(dialoog_engine::alerts::run_webhooks(
+            store.clone(),
+            cipher.clone(),
+            Duration::from_secs(2),
+            stopped(rx.clone()),
+        )));
         if web.config.mailer.is_some() {
             tasks.push(tokio::spawn(dialoog_web::notify_mail::run(
                 web.clone(),

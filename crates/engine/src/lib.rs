@@ -4,6 +4,7 @@
 //! (the dispatcher), with credentials kept encrypted at rest; and the
 //! listening pipeline with the sources that feed it.
 
+pub mod alerts;
 pub mod cleanup;
 pub mod dispatcher;
 pub mod listen_sources;

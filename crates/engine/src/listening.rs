@@ -8,6 +8,9 @@ use dialoog_text::query::{Matcher, Post, Scratch};
 use dialoog_text::{Doc, simhash};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::alerts::{Signals, Touched, Watch};
 
 /// A post heard by a source, as the pipeline takes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +132,8 @@ pub struct Pipeline {
     version: Option<(i64, i64)>,
     folds: Folds,
     scratch: Scratch,
+    watch: Watch,
+    signals: Arc<Signals>,
 }
 
 impl Pipeline {
@@ -145,13 +150,22 @@ impl Pipeline {
             version: None,
             folds,
             scratch: Scratch::default(),
+            watch: Watch::default(),
+            signals: Arc::default(),
         };
         p.refresh().await?;
         Ok(p)
     }
 
-    /// Compiles the queries again when any changed since the last time.
+    /// Where the pipeline tells the alert loop what it stored.
+    pub fn signals(&self) -> Arc<Signals> {
+        self.signals.clone()
+    }
+
+    /// Compiles the queries (and watched words) again when any changed
+    /// since the last time.
     pub async fn refresh(&mut self) -> Result<(), StoreError> {
+        self.watch.refresh(&self.store).await?;
         let v = self.store.listening_queries_version().await?;
         if self.version == Some(v) {
             return Ok(());
@@ -185,6 +199,8 @@ impl Pipeline {
         let mut batch: Vec<NewMention> = vec![];
         let mut fps: Vec<u64> = vec![];
         let mut found: Vec<u64> = vec![];
+        // Per mention in the batch, the watched words it has.
+        let mut words: Vec<Vec<(i64, String)>> = vec![];
         for post in posts {
             let mut end = post.text.len().min(ANALYSED_BYTES);
             while !post.text.is_char_boundary(end) {
@@ -197,15 +213,13 @@ impl Pipeline {
                 })
             });
             found.clear();
-            self.matcher.matches_into(
-                &Post {
-                    doc: &doc,
-                    lang,
-                    source: &origin.source,
-                },
-                &mut self.scratch,
-                &mut found,
-            );
+            let as_post = Post {
+                doc: &doc,
+                lang,
+                source: &origin.source,
+            };
+            self.matcher
+                .matches_into(&as_post, &mut self.scratch, &mut found);
             if found.is_empty() {
                 continue;
             }
@@ -233,6 +247,7 @@ impl Pipeline {
                         .map(CopyOf::InBatch)
                 });
                 fps.push(fp);
+                words.push(self.watch.find(&as_post, ws, &query_ids));
                 batch.push(NewMention {
                     workspace_id: ws,
                     source_id: Some(source_id),
@@ -262,16 +277,26 @@ impl Pipeline {
             return Ok(out);
         }
         let stored = self.store.insert_mentions(&batch, now).await?;
-        for ((m, fp), s) in batch.iter().zip(&fps).zip(&stored) {
+        let mut touched = Touched::default();
+        for (((m, fp), s), words) in batch.iter().zip(&fps).zip(&stored).zip(words) {
             match s {
                 Stored::New(id) => {
                     out.stored += 1;
                     self.folds.add(m.workspace_id, *fp, *id, now);
+                    touched
+                        .queries
+                        .entry(m.workspace_id)
+                        .or_default()
+                        .extend(m.query_ids.iter().copied());
+                    for w in words {
+                        touched.words.entry(w).or_insert((m.workspace_id, 0)).1 += 1;
+                    }
                 }
                 Stored::Copy(_) => out.copies += 1,
                 Stored::Known => out.known += 1,
             }
         }
+        self.signals.add(touched);
         Ok(out)
     }
 }

@@ -20,6 +20,7 @@ pub mod remote_image;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod utm;
+pub mod webhook;
 pub mod wordpress;
 
 pub use any::AnyConnector;

@@ -6,6 +6,7 @@
 //! where SQL has to differ, a method matches on the backend itself. This is
 //! the only crate that writes SQL.
 
+mod alerts;
 #[macro_use]
 mod approval;
 mod audit;
@@ -32,6 +33,7 @@ mod workspaces;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use alerts::{Alert, AlertRule, Delivery, DeliveryResult, NewAlert, NewAlertRule};
 pub use approval::{Actor, ApprovalLink, Comment, Review};
 pub use calendar::{CALENDAR_SCAN, CalendarDay, CalendarFeed, GeneratedPost};
 pub use channels::{Channel, Item, NewItem, SyncRecord};

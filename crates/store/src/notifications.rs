@@ -90,7 +90,7 @@ impl Store {
              FROM notifications n \
              JOIN members m ON m.workspace_id = n.workspace_id AND m.user_id = n.user_id \
              JOIN workspaces w ON w.id = n.workspace_id \
-             LEFT JOIN posts p ON p.id = n.subject_id AND p.workspace_id = n.workspace_id \
+             LEFT JOIN posts p ON p.id = n.subject_id AND p.workspace_id = n.workspace_id AND n.kind LIKE 'post%' \
              WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2",
             reason("error_code"),
             reason("error")
@@ -142,8 +142,8 @@ impl Store {
         // (the post's target on the named channel that did not go out).
         let about = "SELECT u.email, u.name, u.locale, p.text, t.error_code, t.error \
             FROM notifications n JOIN users u ON u.id = n.user_id \
-            LEFT JOIN posts p ON p.id = n.subject_id \
-            LEFT JOIN post_targets t ON t.post_id = n.subject_id AND t.channel_name = n.detail \
+            LEFT JOIN posts p ON p.id = n.subject_id AND n.kind LIKE 'post%' \
+            LEFT JOIN post_targets t ON t.post_id = n.subject_id AND t.channel_name = n.detail AND n.kind LIKE 'post%' \
                 AND t.state IN ('failed', 'unconfirmed') \
             WHERE n.id = $1 ORDER BY t.id LIMIT 1";
         let mut out = Vec::with_capacity(claimed.len());

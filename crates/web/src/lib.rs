@@ -5,6 +5,7 @@
 //! whom, what a valid timezone is) lives in one place and the UI and the API
 //! cannot disagree.
 
+pub mod alerts;
 pub mod api;
 pub mod approval;
 pub mod calendar;

@@ -99,6 +99,7 @@ pub async fn create_query(
         .create_listening_query(ws, &name, &query, &role, now_ms())
         .await
         .map_err(on_conflict(name_taken()))?;
+    crate::alerts::add_default_rules(state, ws).await?;
     audit(
         state,
         Some(ws),

@@ -5,7 +5,7 @@
 //! A person sees only their own notifications, and only those of the
 //! workspaces they still belong to.
 
-use dialoog_store::{ShownNotification, User};
+use dialoog_store::{Alert, ShownNotification, User};
 
 use crate::AppState;
 use crate::i18n::Tr;
@@ -55,12 +55,70 @@ pub fn post_path(workspace_id: i64, post_id: i64) -> String {
     format!("/w/{workspace_id}/posts#post-{post_id}")
 }
 
-/// A person's newest notifications (at most `limit`, at least one).
-pub async fn list(state: &AppState, user: &User, limit: i64) -> Result<Vec<ShownNotification>> {
-    Ok(state
+/// The kind of a listening alert's notification (its subject is the alert).
+pub const ALERT: &str = "listening_alert";
+
+/// A person's newest notifications (at most `limit`, at least one), each
+/// with the alert it is about, if it is about one.
+pub async fn list(
+    state: &AppState,
+    user: &User,
+    limit: i64,
+) -> Result<Vec<(ShownNotification, Option<Alert>)>> {
+    let shown = state
         .store
         .shown_notifications(user.id, limit.clamp(1, MAX_SHOWN))
-        .await?)
+        .await?;
+    let mut out = Vec::with_capacity(shown.len());
+    for x in shown {
+        let alert = if x.kind == ALERT {
+            state.store.alert(x.subject_id).await.ok()
+        } else {
+            None
+        };
+        out.push((x, alert));
+    }
+    Ok(out)
+}
+
+/// A notification in words, as the page, the API and the e-mail say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// What happened, in one line.
+    pub headline: String,
+    /// Why (a post that did not go out, an alert), or empty.
+    pub reason: String,
+    /// The network's own words, introduced, or empty.
+    pub said: String,
+    /// Where it leads in the app (a path).
+    pub path: String,
+}
+
+/// The words for a notification (with its alert, for an alert).
+pub fn words(t: Tr, x: &ShownNotification, alert: Option<&Alert>) -> Words {
+    if let Some(a) = alert {
+        return Words {
+            headline: crate::alerts::headline(t, a),
+            reason: crate::alerts::reason(t, a),
+            said: String::new(),
+            path: crate::alerts::alert_path(a),
+        };
+    }
+    let failure = is_failure(&x.kind);
+    Words {
+        headline: headline(t, &x.kind, &x.detail),
+        reason: if failure {
+            reason(t, &x.error_code).to_owned()
+        } else {
+            String::new()
+        },
+        said: if failure {
+            network_said(t, &x.error)
+        } else {
+            String::new()
+        },
+        path: post_path(x.workspace_id, x.subject_id),
+    }
 }
 
 /// How many of a person's notifications are unread.

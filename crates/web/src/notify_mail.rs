@@ -114,7 +114,18 @@ pub async fn mail_once(state: &AppState, config: &MailLoopConfig, now: i64) -> (
         if n.notification.created_at < oldest {
             continue;
         }
-        let (subject, body) = message(&n, &state.config.public_url);
+        let (subject, body) = if n.notification.kind == crate::notifications::ALERT {
+            match state.store.alert(n.notification.subject_id).await {
+                Ok(a) => {
+                    let t = Tr(Locale::from_code(&n.locale).unwrap_or(Locale::Nl));
+                    crate::alerts::mail(t, &a, &n.name, &state.config.public_url)
+                }
+                // The alert is gone (its workspace was removed): nothing to say.
+                Err(_) => continue,
+            }
+        } else {
+            message(&n, &state.config.public_url)
+        };
         if let Err(e) = mailer.send(&n.email, &subject, body).await {
             tracing::warn!(notification = n.notification.id, error = %e, "notification e-mail not sent; trying again later");
             // Give this one and the rest of the batch back.

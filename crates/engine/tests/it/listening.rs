@@ -24,7 +24,7 @@ fn item(id: &str, title: &str, body: &str) -> String {
     )
 }
 
-fn rss(items: &[String]) -> String {
+pub fn rss(items: &[String]) -> String {
     format!(
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Forum</title>\
          <link>https://forum.example/</link>{}</channel></rss>",
@@ -32,7 +32,7 @@ fn rss(items: &[String]) -> String {
     )
 }
 
-async fn serve(body: Arc<Mutex<(StatusCode, String)>>) -> String {
+pub async fn serve(body: Arc<Mutex<(StatusCode, String)>>) -> String {
     async fn feed(State(b): State<Arc<Mutex<(StatusCode, String)>>>) -> impl IntoResponse {
         let (status, text) = b.lock().unwrap().clone();
         (

@@ -1,6 +1,7 @@
 //! The engine's tests: one binary, a module per subject.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod alerts;
 mod bluesky;
 mod dispatch;
 mod listening;

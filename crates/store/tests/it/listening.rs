@@ -5,7 +5,7 @@
 use crate::edit::{HOUR, NOW, world};
 use dialoog_store::{CopyOf, MentionFilter, NewMention, SourceFetch, Store, StoreError, Stored};
 
-fn mention(ws: i64, key: &str, text: &str, sentiment: &str, queries: &[i64]) -> NewMention {
+pub fn mention(ws: i64, key: &str, text: &str, sentiment: &str, queries: &[i64]) -> NewMention {
     NewMention {
         workspace_id: ws,
         source_id: None,

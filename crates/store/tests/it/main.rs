@@ -1,6 +1,7 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod alerts;
 mod edit;
 mod inbox;
 mod inbox_search;

@@ -3,6 +3,7 @@
 //! Routes are registered through `utoipa-axum`, so a handler cannot be
 //! reachable without being in `/api/v1/openapi.json`.
 
+mod alerts;
 mod approval;
 mod calendar;
 mod contacts;
@@ -253,6 +254,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(listening::sync_source))
         .routes(routes!(listening::mentions))
         .routes(routes!(listening::facets))
+        .routes(routes!(alerts::list_alerts))
+        .routes(routes!(alerts::list_rules, alerts::create_rule))
+        .routes(routes!(alerts::delete_rule))
+        .routes(routes!(alerts::set_webhook, alerts::delete_webhook))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

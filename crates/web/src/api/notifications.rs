@@ -25,7 +25,7 @@ pub struct NotificationDto {
     /// Stable id.
     pub id: i64,
     /// What happened, as a stable code: `post_failed`, `post_unconfirmed`,
-    /// `post_approved`, `post_rejected`, `post_commented`.
+    /// `post_approved`, `post_rejected`, `post_commented`, `listening_alert`.
     pub kind: String,
     /// What happened, in words (the request's language).
     pub title: String,
@@ -33,19 +33,21 @@ pub struct NotificationDto {
     pub workspace_id: i64,
     /// That workspace's name.
     pub workspace_name: String,
-    /// The post it is about.
-    pub post_id: i64,
+    /// The post it is about (null for an alert).
+    pub post_id: Option<i64>,
+    /// The listening alert it is about (null for a post).
+    pub alert_id: Option<i64>,
     /// The channel's name (a post that did not go out) or the person's
     /// (a decision or a comment).
     pub detail: String,
-    /// Why the post did not go out, as a stable code (`rejected`, …);
-    /// null for other kinds.
+    /// Why the post did not go out, as a stable code (`rejected`, …), or
+    /// the alert's kind (`volume`, `negative`, `words`); null for other kinds.
     pub reason_code: Option<String>,
-    /// That reason in words; null for other kinds.
+    /// That reason in words (an alert's with its numbers); null for other kinds.
     pub reason: Option<String>,
     /// The network's own words, if it said any.
     pub network_error: Option<String>,
-    /// The post in the app (a path).
+    /// The post or the alert in the app (a path).
     pub url: String,
     /// When it happened (RFC 3339).
     pub created_at: String,
@@ -76,18 +78,25 @@ pub async fn list_notifications(
     let notifications = n::list(&s, &u, q.limit.unwrap_or(n::SHOWN))
         .await?
         .into_iter()
-        .map(|x| {
+        .map(|(x, alert)| {
             let failure = n::is_failure(&x.kind);
+            let w = n::words(t, &x, alert.as_ref());
+            let is_alert = x.kind == n::ALERT;
             NotificationDto {
                 id: x.id,
-                title: n::headline(t, &x.kind, &x.detail),
+                title: w.headline,
                 workspace_id: x.workspace_id,
                 workspace_name: x.workspace_name,
-                post_id: x.subject_id,
-                reason: failure.then(|| n::reason(t, &x.error_code).to_owned()),
-                reason_code: (failure && !x.error_code.is_empty()).then_some(x.error_code),
+                post_id: (!is_alert).then_some(x.subject_id),
+                alert_id: is_alert.then_some(x.subject_id),
+                reason: (!w.reason.is_empty()).then_some(w.reason),
+                reason_code: if is_alert {
+                    alert.map(|a| a.kind)
+                } else {
+                    (failure && !x.error_code.is_empty()).then_some(x.error_code)
+                },
                 network_error: (failure && !x.error.is_empty()).then_some(x.error),
-                url: n::post_path(x.workspace_id, x.subject_id),
+                url: w.path,
                 created_at: rfc3339(x.created_at),
                 read: x.read_at.is_some(),
                 kind: x.kind,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::forms::{FieldErrs, UiForm};
 use super::inbox_thread::safe_url;
-use super::{Page, UiError, WsCtx, html, see_other};
+use super::{Page, UiError, WsCtx, html, see_other, urlencode};
 use crate::AppState;
 use crate::error::AppError;
 use crate::listening::{self, QueryInput, ROLES};
@@ -79,6 +79,12 @@ pub struct Filters {
     query: String,
     #[serde(default)]
     before: String,
+    /// Published at or after (ms; an alert's window).
+    #[serde(default)]
+    since: String,
+    /// Published before (ms).
+    #[serde(default)]
+    until: String,
 }
 
 impl Filters {
@@ -90,11 +96,12 @@ impl Filters {
             lang: opt(&self.lang),
             source_kind: opt(&self.source),
             query_id: self.query.trim().parse().ok(),
+            since: self.since.trim().parse().ok(),
+            until: self.until.trim().parse().ok(),
             before: self
                 .before
                 .split_once('-')
                 .and_then(|(a, i)| Some((a.parse().ok()?, i.parse().ok()?))),
-            ..MentionFilter::default()
         }
     }
 
@@ -115,6 +122,8 @@ impl Filters {
             ("lang", &f.lang),
             ("source", &f.source),
             ("query", &f.query),
+            ("since", &f.since),
+            ("until", &f.until),
             ("before", &f.before),
         ];
         let qs: Vec<String> = pairs
@@ -124,15 +133,6 @@ impl Filters {
             .collect();
         format!("/w/{ws}/listening?{}", qs.join("&"))
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A day (UTC midnight, ms) as `dd-mm`.

@@ -7,6 +7,7 @@
 //! which refuses a missing or wrong CSRF token.
 
 mod account;
+mod alerts;
 mod approval;
 mod auth;
 mod calendar;
@@ -357,6 +358,17 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             Err(e) => UiError(e.into(), ctx.t).into_response(),
         },
     }
+}
+
+/// `s` percent-encoded for a URL's query (all but letters, digits and
+/// `-_.`).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Status 303 to `to`, the answer to a successful form.

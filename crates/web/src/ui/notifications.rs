@@ -22,6 +22,8 @@ struct Item {
     said: String,
     text: String,
     href: String,
+    /// The link's words (a key).
+    open: &'static str,
 }
 
 #[derive(Template)]
@@ -58,26 +60,23 @@ pub async fn page(
         .await
         .map_err(err)?
         .into_iter()
-        .map(|x| {
-            let failure = n::is_failure(&x.kind);
+        .map(|(x, alert)| {
+            let w = n::words(t, &x, alert.as_ref());
             Item {
-                headline: n::headline(t, &x.kind, &x.detail),
+                headline: w.headline,
                 workspace: t.fmt("notifications.in", &[("workspace", &x.workspace_name)]),
                 when: page.when(&x.created_at, &x.timezone),
                 datetime: crate::api::rfc3339(x.created_at),
                 unread: x.read_at.is_none(),
-                reason: if failure {
-                    n::reason(t, &x.error_code).to_owned()
-                } else {
-                    String::new()
-                },
-                said: if failure {
-                    n::network_said(t, &x.error)
-                } else {
-                    String::new()
-                },
+                reason: w.reason,
+                said: w.said,
                 text: crate::calendar::first_words(&x.post_text, 20),
-                href: n::post_path(x.workspace_id, x.subject_id),
+                href: w.path,
+                open: if alert.is_some() {
+                    "notifications.open_alert"
+                } else {
+                    "notifications.open_post"
+                },
             }
         })
         .collect();

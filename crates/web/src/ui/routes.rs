@@ -104,6 +104,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/listening/sources/{id}/sync"),
     ("POST", "/w/{ws}/listening/sources/{id}/pause"),
     ("POST", "/w/{ws}/listening/sources/{id}/delete"),
+    ("GET", "/w/{ws}/listening/alerts"),
+    ("POST", "/w/{ws}/listening/alerts/rules"),
+    ("POST", "/w/{ws}/listening/alerts/rules/{id}/delete"),
+    ("POST", "/w/{ws}/listening/alerts/webhook"),
+    ("POST", "/w/{ws}/listening/alerts/webhook/delete"),
     ("GET", "/w/{ws}/inbox/{id}/media/{item}/{n}"),
     ("GET", "/w/{ws}/contacts"),
     ("GET", "/w/{ws}/contacts/{id}"),
@@ -277,6 +282,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/w/{ws}/listening/sources/{id}/delete",
             post(listening::delete_source),
+        )
+        .route("/w/{ws}/listening/alerts", get(alerts::page))
+        .route("/w/{ws}/listening/alerts/rules", post(alerts::create_rule))
+        .route(
+            "/w/{ws}/listening/alerts/rules/{id}/delete",
+            post(alerts::delete_rule),
+        )
+        .route(
+            "/w/{ws}/listening/alerts/webhook",
+            post(alerts::set_webhook),
+        )
+        .route(
+            "/w/{ws}/listening/alerts/webhook/delete",
+            post(alerts::delete_webhook),
         )
         .route(
             "/w/{ws}/inbox/{id}/media/{item}/{n}",
