@@ -1,5 +1,6 @@
 //! The access matrix's rows for listening. Every member reads; owners,
-//! managers and editors set up queries and sources. Each workspace has a
+//! managers and editors set up queries, sources, alert rules and the
+//! webhook. Each workspace has a
 //! query and a source (the matrix's feed).
 
 use crate::harness::App;
@@ -88,6 +89,49 @@ pub fn api() -> Vec<(
             None,
             StatusCode::OK,
         ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/alerts",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/alert-rules",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            // A kind of rule there is not: refused, naming the field.
+            "POST",
+            "/api/v1/workspaces/{ws}/listening/alert-rules",
+            Action::ManageListening,
+            Some(json!({"kind": "vibes"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/listening/alert-rules/0",
+            Action::ManageListening,
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/listening/webhook",
+            Action::ManageListening,
+            Some(json!({"url": "ftp://x.nl/"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workspaces/{ws}/listening/webhook",
+            Action::ManageListening,
+            None,
+            StatusCode::NO_CONTENT,
+        ),
     ]
 }
 
@@ -159,6 +203,19 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
             "/w/{ws}/listening/sources/{source}/pause",
             Action::ManageListening,
             "paused=0",
+        ),
+        ("GET", "/w/{ws}/listening/alerts", Action::ViewListening, ""),
+        (
+            "POST",
+            "/w/{ws}/listening/alerts/rules",
+            Action::ManageListening,
+            "kind=volume&factor=1",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/alerts/webhook",
+            Action::ManageListening,
+            "url=ftp%3A%2F%2Fx.nl",
         ),
     ];
     rows.into_iter()

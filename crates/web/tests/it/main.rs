@@ -5,6 +5,7 @@ mod access;
 mod access_inbox;
 mod access_listening;
 mod access_schedule;
+mod alerts;
 mod api;
 mod approval;
 mod approval_client;
