@@ -28,6 +28,7 @@ mod posts;
 mod schedule;
 mod service_levels;
 mod users;
+mod voice;
 mod workspaces;
 
 #[cfg(feature = "testing")]

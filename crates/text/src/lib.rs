@@ -12,6 +12,7 @@ pub mod eval;
 pub mod lang;
 pub mod query;
 mod review;
+pub mod rising;
 pub mod sentiment;
 pub mod simhash;
 

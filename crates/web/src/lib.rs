@@ -31,6 +31,7 @@ pub mod security;
 pub mod service;
 pub mod service_levels;
 pub mod ui;
+pub mod voice;
 
 use axum::Router;
 use dialoog_store::Store;

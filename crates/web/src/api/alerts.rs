@@ -1,8 +1,8 @@
 //! The alert endpoints of listening: alerts with their reason, the rules,
-//! and the signed webhook.
+//! and the signed webhook; and share of voice with the rising terms.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use dialoog_store::{Alert, AlertRule};
 use serde::{Deserialize, Serialize};
@@ -205,4 +205,61 @@ pub async fn delete_webhook(
 ) -> ApiResult<StatusCode> {
     a::delete_webhook(&s, &u, ws).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?days=` for share of voice.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct VoiceQuery {
+    /// 7, 30 (default) or 90.
+    pub days: Option<i64>,
+}
+
+/// The brand against its competitors: mentions per day per brand or
+/// competitor query, with each one's share.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/listening/share-of-voice", tag = "listening", security(("bearer" = [])),
+    params(("ws" = i64, Path), VoiceQuery),
+    responses((status = 200, body = crate::voice::Voice), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn share_of_voice(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+    Query(q): Query<VoiceQuery>,
+) -> ApiResult<Json<crate::voice::Voice>> {
+    let v = crate::voice::share_of_voice(&s, &u, ws, q.days.unwrap_or(30)).await?;
+    Ok(Json(v))
+}
+
+/// A term said more often today than in the week before.
+#[derive(Serialize, ToSchema)]
+pub struct RisingDto {
+    /// The term (lower case, accents removed; hashtags with `#`).
+    pub term: String,
+    /// Mentions with it in the last 24 hours.
+    pub now: usize,
+    /// Mentions with it in the 7 days before.
+    pub before: usize,
+    /// How much more often, scaled for the sizes of the two periods.
+    pub growth: f64,
+}
+
+/// The terms rising in the last 24 hours against the 7 days before.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/listening/rising-terms", tag = "listening", security(("bearer" = [])),
+    params(("ws" = i64, Path)),
+    responses((status = 200, body = [RisingDto]), (status = 404, body = Problem)))]
+pub async fn rising_terms(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+) -> ApiResult<Json<Vec<RisingDto>>> {
+    let r = crate::voice::rising_terms(&s, &u, ws).await?;
+    Ok(Json(
+        r.into_iter()
+            .map(|x| RisingDto {
+                term: x.term,
+                now: x.now,
+                before: x.before,
+                growth: (x.growth * 100.0).round() / 100.0,
+            })
+            .collect(),
+    ))
 }

@@ -258,6 +258,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::list_rules, alerts::create_rule))
         .routes(routes!(alerts::delete_rule))
         .routes(routes!(alerts::set_webhook, alerts::delete_webhook))
+        .routes(routes!(alerts::share_of_voice))
+        .routes(routes!(alerts::rising_terms))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

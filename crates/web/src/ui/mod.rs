@@ -29,6 +29,7 @@ mod posts;
 mod routes;
 mod schedule;
 pub mod upload;
+mod voice;
 mod workspace;
 
 use axum::extract::{FromRequestParts, Path, Request, State};

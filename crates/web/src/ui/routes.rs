@@ -105,6 +105,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/listening/sources/{id}/pause"),
     ("POST", "/w/{ws}/listening/sources/{id}/delete"),
     ("GET", "/w/{ws}/listening/alerts"),
+    ("GET", "/w/{ws}/listening/voice"),
     ("POST", "/w/{ws}/listening/alerts/rules"),
     ("POST", "/w/{ws}/listening/alerts/rules/{id}/delete"),
     ("POST", "/w/{ws}/listening/alerts/webhook"),
@@ -284,6 +285,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(listening::delete_source),
         )
         .route("/w/{ws}/listening/alerts", get(alerts::page))
+        .route("/w/{ws}/listening/voice", get(voice::page))
         .route("/w/{ws}/listening/alerts/rules", post(alerts::create_rule))
         .route(
             "/w/{ws}/listening/alerts/rules/{id}/delete",

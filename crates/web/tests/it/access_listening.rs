@@ -132,6 +132,20 @@ pub fn api() -> Vec<(
             None,
             StatusCode::NO_CONTENT,
         ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/share-of-voice?days=7",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/rising-terms",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
     ]
 }
 

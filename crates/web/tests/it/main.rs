@@ -31,3 +31,4 @@ mod safety;
 mod safety_email;
 mod schedule;
 mod ui;
+mod voice;
