@@ -1,5 +1,6 @@
 //! The work `dialoog serve` runs beside the web server: the poller, the
-//! listening sources with their alerts and webhook deliveries, the dispatcher, topping up recurring posts (with, once an hour, removing
+//! listening sources with their alerts and webhook deliveries, telling the
+//! team of customers waiting past the answer target, the dispatcher, topping up recurring posts (with, once an hour, removing
 //! images no post uses after a day's grace) and, where SMTP is set up,
 //! mailing notifications.
 
@@ -110,6 +111,12 @@ impl Work {
                 Err(e) => tracing::error!(error = %e, "listening cannot start"),
             }
         }));
+        // Customers waiting past the answer target: told once per wait.
+        tasks.push(tokio::spawn(dialoog_web::overdue::run(
+            web.clone(),
+            Duration::from_secs(60),
+            stopped(rx.clone()),
+        )));
         // Alerts to the workspaces' webhooks, signed, tried again for a day.
         tasks.push(tokio::spawn(dialoog_engine::alerts::run_webhooks(
             store.clone(),

@@ -24,6 +24,7 @@ mod media;
 mod mentions;
 mod models;
 mod notifications;
+mod overdue;
 mod posts;
 mod schedule;
 mod service_levels;

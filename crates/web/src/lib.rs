@@ -23,6 +23,7 @@ pub mod media;
 pub mod metrics;
 pub mod notifications;
 pub mod notify_mail;
+pub mod overdue;
 pub mod posts;
 pub mod presence;
 pub mod remote_media;

@@ -27,7 +27,7 @@ pub fn headline(t: Tr, kind: &str, detail: &str) -> String {
     match kind {
         "post_failed" => t.fmt("mail.post.failed.subject", &[("channel", detail)]),
         "post_unconfirmed" => t.fmt("mail.post.unconfirmed.subject", &[("channel", detail)]),
-        "post_approved" | "post_rejected" | "post_commented" => {
+        "post_approved" | "post_rejected" | "post_commented" | "inbox_overdue" => {
             t.fmt(&format!("notifications.kind.{kind}"), &[("name", detail)])
         }
         _ => t.s("notifications.kind.other").to_owned(),
@@ -47,6 +47,19 @@ pub fn network_said(t: Tr, error: &str) -> String {
         String::new()
     } else {
         t.fmt("mail.post.network_said", &[("error", error)])
+    }
+}
+
+/// The kind of a notification that a customer waits past the answer
+/// target (its subject is the conversation).
+pub const OVERDUE: &str = "inbox_overdue";
+
+/// Where a notification leads: its post, or its conversation.
+pub fn path(kind: &str, workspace_id: i64, subject_id: i64) -> String {
+    if kind == OVERDUE {
+        format!("/w/{workspace_id}/inbox/{subject_id}")
+    } else {
+        post_path(workspace_id, subject_id)
     }
 }
 
@@ -117,7 +130,7 @@ pub fn words(t: Tr, x: &ShownNotification, alert: Option<&Alert>) -> Words {
         } else {
             String::new()
         },
-        path: post_path(x.workspace_id, x.subject_id),
+        path: path(&x.kind, x.workspace_id, x.subject_id),
     }
 }
 

@@ -123,6 +123,20 @@ pub async fn mail_once(state: &AppState, config: &MailLoopConfig, now: i64) -> (
                 // The alert is gone (its workspace was removed): nothing to say.
                 Err(_) => continue,
             }
+        } else if n.notification.kind == crate::notifications::OVERDUE {
+            let t = Tr(Locale::from_code(&n.locale).unwrap_or(Locale::Nl));
+            let x = &n.notification;
+            let subject = crate::notifications::headline(t, &x.kind, &x.detail);
+            let url = format!(
+                "{}{}",
+                state.config.public_url,
+                crate::notifications::path(&x.kind, x.workspace_id, x.subject_id)
+            );
+            let body = t.fmt(
+                "mail.overdue.body",
+                &[("name", &n.name), ("what", &subject), ("url", &url)],
+            );
+            (subject, body)
         } else {
             message(&n, &state.config.public_url)
         };

@@ -25,7 +25,8 @@ pub struct NotificationDto {
     /// Stable id.
     pub id: i64,
     /// What happened, as a stable code: `post_failed`, `post_unconfirmed`,
-    /// `post_approved`, `post_rejected`, `post_commented`, `listening_alert`.
+    /// `post_approved`, `post_rejected`, `post_commented`, `listening_alert`,
+    /// `inbox_overdue`.
     pub kind: String,
     /// What happened, in words (the request's language).
     pub title: String,
@@ -33,10 +34,12 @@ pub struct NotificationDto {
     pub workspace_id: i64,
     /// That workspace's name.
     pub workspace_name: String,
-    /// The post it is about (null for an alert).
+    /// The post it is about (null for an alert or a conversation).
     pub post_id: Option<i64>,
-    /// The listening alert it is about (null for a post).
+    /// The listening alert it is about (null otherwise).
     pub alert_id: Option<i64>,
+    /// The conversation it is about (`inbox_overdue`; null otherwise).
+    pub conversation_id: Option<i64>,
     /// The channel's name (a post that did not go out) or the person's
     /// (a decision or a comment).
     pub detail: String,
@@ -82,13 +85,15 @@ pub async fn list_notifications(
             let failure = n::is_failure(&x.kind);
             let w = n::words(t, &x, alert.as_ref());
             let is_alert = x.kind == n::ALERT;
+            let is_conversation = x.kind == n::OVERDUE;
             NotificationDto {
                 id: x.id,
                 title: w.headline,
                 workspace_id: x.workspace_id,
                 workspace_name: x.workspace_name,
-                post_id: (!is_alert).then_some(x.subject_id),
+                post_id: (!is_alert && !is_conversation).then_some(x.subject_id),
                 alert_id: is_alert.then_some(x.subject_id),
+                conversation_id: is_conversation.then_some(x.subject_id),
                 reason: (!w.reason.is_empty()).then_some(w.reason),
                 reason_code: if is_alert {
                     alert.map(|a| a.kind)

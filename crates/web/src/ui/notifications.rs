@@ -74,6 +74,8 @@ pub async fn page(
                 href: w.path,
                 open: if alert.is_some() {
                     "notifications.open_alert"
+                } else if x.kind == n::OVERDUE {
+                    "notifications.open_conversation"
                 } else {
                     "notifications.open_post"
                 },

@@ -25,6 +25,7 @@ mod mail;
 mod mastodon;
 mod notifications;
 mod notify_mail;
+mod overdue;
 mod posts;
 mod props;
 mod safety;
