@@ -180,6 +180,20 @@ impl Pipeline {
         posts: &[Incoming],
         now: i64,
     ) -> Result<Outcome, StoreError> {
+        Ok(self.process_by_source(origin, posts, now).await?.0)
+    }
+
+    /// [`Pipeline::process`], also telling how many new mentions each
+    /// listening source stored (`(source id, count)`, every listener
+    /// named, in the order of `origin.listeners`).
+    pub async fn process_by_source(
+        &mut self,
+        origin: &Origin,
+        posts: &[Incoming],
+        now: i64,
+    ) -> Result<(Outcome, Vec<(i64, u64)>), StoreError> {
+        let mut per_source: Vec<(i64, u64)> = origin.listeners.iter().map(|l| (l.0, 0)).collect();
+        per_source.dedup();
         self.refresh().await?;
         self.folds.expire(now - FOLD_WINDOW_MS);
         let mut batch: Vec<NewMention> = vec![];
@@ -259,20 +273,23 @@ impl Pipeline {
             ..Outcome::default()
         };
         if batch.is_empty() {
-            return Ok(out);
+            return Ok((out, per_source));
         }
         let stored = self.store.insert_mentions(&batch, now).await?;
         for ((m, fp), s) in batch.iter().zip(&fps).zip(&stored) {
             match s {
                 Stored::New(id) => {
                     out.stored += 1;
+                    if let Some(c) = per_source.iter_mut().find(|c| Some(c.0) == m.source_id) {
+                        c.1 += 1;
+                    }
                     self.folds.add(m.workspace_id, *fp, *id, now);
                 }
                 Stored::Copy(_) => out.copies += 1,
                 Stored::Known => out.known += 1,
             }
         }
-        Ok(out)
+        Ok((out, per_source))
     }
 }
 

@@ -3,5 +3,6 @@
 
 mod bluesky;
 mod dispatch;
+mod listen_streams;
 mod listening;
 mod support;
