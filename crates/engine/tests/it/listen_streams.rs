@@ -451,7 +451,148 @@ async fn a_held_up_pipeline_slows_the_reader_and_nothing_is_lost(store: Store) {
     streams.stop_all();
 }
 
+fn mastodon_status(id: u64) -> serde_json::Value {
+    json!({
+        "id": id.to_string(),
+        "uri": format!("https://m.example/users/anna/statuses/{id}"),
+        "url": format!("https://m.example/@anna/{id}"),
+        "created_at": "2026-11-20T10:00:00.000Z",
+        "content": format!("<p>Bericht {id} over brood van <a href=\"https://m.example/tags/bakkerij\">#<span>bakkerij</span></a></p>"),
+        "spoiler_text": "",
+        "language": "nl",
+        "visibility": "public",
+        "account": {"id": "9", "acct": "anna", "username": "anna", "display_name": "Anna",
+            "url": "https://m.example/@anna", "uri": "https://m.example/users/anna", "followers_count": 12},
+        "media_attachments": [],
+        "reblog": null
+    })
+}
+
+async fn mastodon_source(store: &Store, ws: i64, url: &str, tag: &str) -> Source {
+    let settled = dialoog_engine::listen_sources::settle_source_with(
+        "mastodon_tag",
+        &SourceInput {
+            url: url.into(),
+            tag: tag.into(),
+            ..SourceInput::default()
+        },
+        true,
+    )
+    .unwrap();
+    assert!(settled.streamed);
+    store
+        .create_source_with(
+            ws,
+            &settled.kind,
+            &settled.target,
+            &settled.name,
+            true,
+            now(),
+        )
+        .await
+        .unwrap()
+}
+
+/// A Mastodon hashtag set to stream, on an instance that refuses its
+/// streaming endpoint (404): the stream polls the timeline instead, the
+/// source works and says it is polling, and what it heard is stored.
+async fn a_mastodon_stream_that_is_refused_is_polled(store: Store) {
+    use axum::routing::get;
+    let w = World::new(store.clone()).await;
+    store
+        .create_listening_query(w.ws, "Brood", "brood", "topic", now())
+        .await
+        .unwrap();
+    let statuses: Vec<serde_json::Value> = (1..=3).map(mastodon_status).collect();
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/timelines/tag/{tag}",
+            get(move || {
+                let page: Vec<serde_json::Value> = statuses.iter().rev().cloned().collect();
+                async move { axum::Json(page) }
+            }),
+        )
+        .route(
+            "/api/v1/streaming/hashtag",
+            get(|| async { axum::http::StatusCode::NOT_FOUND }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let a = mastodon_source(&store, w.ws, &url, "bakkerij").await;
+    let (ws1, aid) = (w.ws, a.id);
+    let pipeline = Arc::new(AsyncMutex::new(
+        Pipeline::new(store.clone(), now()).await.unwrap(),
+    ));
+    let mut streams = Streams::new(store.clone(), pipeline, fast());
+    until(&mut streams, "polled instead", || {
+        let store = store.clone();
+        async move {
+            let s = store.source(ws1, aid).await.unwrap();
+            s.live_status == "polling" && s.stored_total == 3
+        }
+    })
+    .await;
+    let s = store.source(ws1, aid).await.unwrap();
+    assert_eq!(s.status, "ok");
+    assert!(s.reason.contains("404"), "{}", s.reason);
+    assert_eq!(s.cursor, "3");
+    assert_eq!(count(&store, ws1).await, 3);
+}
+
+/// A hashtag streamed from the real Mastodon test server: a status posted
+/// after the stream connected is stored as a mention.
+#[tokio::test]
+async fn a_hashtag_streamed_from_the_mastodon_test_server() {
+    let Some(peer) = dialoog_networks::testing::MastodonPeer::start().await else {
+        return;
+    };
+    let db = dialoog_store::testing::TestDb::sqlite().await;
+    let store = db.store.clone();
+    let w = World::new(store.clone()).await;
+    store
+        .create_listening_query(w.ws, "Brood", "brood", "topic", now())
+        .await
+        .unwrap();
+    let a = mastodon_source(&store, w.ws, &peer.url, "dialoogstroom").await;
+    let (ws1, aid) = (w.ws, a.id);
+    let pipeline = Arc::new(AsyncMutex::new(
+        Pipeline::new(store.clone(), now()).await.unwrap(),
+    ));
+    let mut streams = Streams::new(store.clone(), pipeline, fast());
+    until(&mut streams, "connected", || {
+        let store = store.clone();
+        async move { store.source(ws1, aid).await.unwrap().live_status == "connected" }
+    })
+    .await;
+    let posted = peer
+        .post(
+            "ada_token",
+            &[
+                ("status", "Vers brood vanochtend #DialoogStroom"),
+                ("language", "nl"),
+            ],
+        )
+        .await;
+    until(&mut streams, "the live status stored", || {
+        let store = store.clone();
+        async move { count(&store, ws1).await == 1 }
+    })
+    .await;
+    let m = store
+        .mentions(ws1, &MentionFilter::default(), 1)
+        .await
+        .unwrap();
+    assert!(m[0].url.as_deref().unwrap().contains(&posted), "{m:?}");
+    assert_eq!(m[0].source_kind, "mastodon_tag");
+    let s = store.source(ws1, aid).await.unwrap();
+    assert_eq!((s.status.as_str(), s.stored_total), ("ok", 1));
+    assert!(!s.cursor.is_empty());
+    streams.stop_all();
+}
+
 dialoog_store::both_backends!(
     the_firehose_is_heard_once_per_workspace_through_one_stream,
     a_held_up_pipeline_slows_the_reader_and_nothing_is_lost,
+    a_mastodon_stream_that_is_refused_is_polled,
 );
