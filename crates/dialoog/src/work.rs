@@ -1,5 +1,5 @@
 //! The work `dialoog serve` runs beside the web server: the poller, the
-//! listening sources (polled and streamed), the dispatcher, topping up recurring posts (with, once an hour, removing
+//! listening sources, the dispatcher, topping up recurring posts (with, once an hour, removing
 //! images no post uses after a day's grace) and, where SMTP is set up,
 //! mailing notifications.
 
@@ -82,29 +82,40 @@ impl Work {
                 stopped(rx.clone()),
             )),
         ];
-        // Listening sources, fetched on their schedule through the one
-        // pipeline the web's "fetch now" also uses; streamed sources (the
-        // Bluesky firehose, Mastodon timelines set to stream) run live
-        // through the same pipeline, one stream per distinct source.
-        let listen = web.clone();
-        let listen_stop = stopped(rx.clone());
+        // Streamed listening sources (the Bluesky firehose, Mastodon
+        // timelines set to stream) run live through the same pipeline as
+        // the polled ones, one stream per distinct source
+        // (`dialoog_engine::listen_streams`).
+        let streams = web.clone();
         let streams_stop = stopped(rx.clone());
         tasks.push(tokio::spawn(async move {
-            match listen.pipeline().await {
+            match streams.pipeline().await {
                 Ok(p) => {
-                    let polled = dialoog_engine::listen_sources::run(
-                        listen.store.clone(),
-                        p.clone(),
-                        Duration::from_secs(5),
-                        listen_stop,
-                    );
-                    let streamed = dialoog_engine::listen_streams::run(
-                        listen.store.clone(),
+                    dialoog_engine::listen_streams::run(
+                        streams.store.clone(),
                         p,
                         dialoog_engine::listen_streams::StreamsConfig::default(),
                         streams_stop,
-                    );
-                    tokio::join!(polled, streamed);
+                    )
+                    .await;
+                }
+                Err(e) => tracing::error!(error = %e, "listening streams cannot start"),
+            }
+        }));
+        // Listening sources, fetched on their schedule through the one
+        // pipeline the web's "fetch now" also uses.
+        let listen = web.clone();
+        let listen_stop = stopped(rx.clone());
+        tasks.push(tokio::spawn(async move {
+            match listen.pipeline().await {
+                Ok(p) => {
+                    dialoog_engine::listen_sources::run(
+                        listen.store.clone(),
+                        p,
+                        Duration::from_secs(5),
+                        listen_stop,
+                    )
+                    .await;
                 }
                 Err(e) => tracing::error!(error = %e, "listening cannot start"),
             }

@@ -126,6 +126,9 @@ pub struct Pipeline {
     matcher: Matcher,
     /// Query id → its workspace.
     owners: FxHashMap<u64, i64>,
+    /// New mentions stored per listening source, since the pipeline was
+    /// made (see [`Pipeline::process_by_source`]).
+    stored_by_source: FxHashMap<i64, u64>,
     version: Option<(i64, i64)>,
     folds: Folds,
     scratch: Scratch,
@@ -142,6 +145,7 @@ impl Pipeline {
             store,
             matcher: Matcher::new([]),
             owners: FxHashMap::default(),
+            stored_by_source: FxHashMap::default(),
             version: None,
             folds,
             scratch: Scratch::default(),
@@ -180,20 +184,6 @@ impl Pipeline {
         posts: &[Incoming],
         now: i64,
     ) -> Result<Outcome, StoreError> {
-        Ok(self.process_by_source(origin, posts, now).await?.0)
-    }
-
-    /// [`Pipeline::process`], also telling how many new mentions each
-    /// listening source stored (`(source id, count)`, every listener
-    /// named, in the order of `origin.listeners`).
-    pub async fn process_by_source(
-        &mut self,
-        origin: &Origin,
-        posts: &[Incoming],
-        now: i64,
-    ) -> Result<(Outcome, Vec<(i64, u64)>), StoreError> {
-        let mut per_source: Vec<(i64, u64)> = origin.listeners.iter().map(|l| (l.0, 0)).collect();
-        per_source.dedup();
         self.refresh().await?;
         self.folds.expire(now - FOLD_WINDOW_MS);
         let mut batch: Vec<NewMention> = vec![];
@@ -273,15 +263,15 @@ impl Pipeline {
             ..Outcome::default()
         };
         if batch.is_empty() {
-            return Ok((out, per_source));
+            return Ok(out);
         }
         let stored = self.store.insert_mentions(&batch, now).await?;
         for ((m, fp), s) in batch.iter().zip(&fps).zip(&stored) {
             match s {
                 Stored::New(id) => {
                     out.stored += 1;
-                    if let Some(c) = per_source.iter_mut().find(|c| Some(c.0) == m.source_id) {
-                        c.1 += 1;
+                    if let Some(source) = m.source_id {
+                        *self.stored_by_source.entry(source).or_default() += 1;
                     }
                     self.folds.add(m.workspace_id, *fp, *id, now);
                 }
@@ -289,7 +279,34 @@ impl Pipeline {
                 Stored::Known => out.known += 1,
             }
         }
-        Ok((out, per_source))
+        Ok(out)
+    }
+}
+
+impl Pipeline {
+    /// [`Pipeline::process`], also telling how many new mentions each
+    /// listening source stored (`(source id, count)` for every listener,
+    /// in the order of `origin.listeners`).
+    pub async fn process_by_source(
+        &mut self,
+        origin: &Origin,
+        posts: &[Incoming],
+        now: i64,
+    ) -> Result<(Outcome, Vec<(i64, u64)>), StoreError> {
+        let before: Vec<(i64, u64)> = origin
+            .listeners
+            .iter()
+            .map(|l| (l.0, self.stored_by_source.get(&l.0).copied().unwrap_or(0)))
+            .collect();
+        let out = self.process(origin, posts, now).await?;
+        let counts = before
+            .into_iter()
+            .map(|(id, was)| {
+                let now = self.stored_by_source.get(&id).copied().unwrap_or(0);
+                (id, now.saturating_sub(was))
+            })
+            .collect();
+        Ok((out, counts))
     }
 }
 
