@@ -151,7 +151,6 @@ async fn a_negative_post_about_the_brand_is_heard_once(store: Store) {
     assert_eq!(after.stored_total, 2);
 }
 
-
 fn inbound(id: &str, kind: &str, text: &str) -> dialoog_store::NewItem {
     dialoog_store::NewItem {
         external_id: id.into(),
