@@ -6,7 +6,9 @@
 //! stored once, the cursor is saved, a drop loses and doubles nothing, an
 //! edited query takes effect mid-stream, a held-up pipeline slows the
 //! reader (shown as "slowed") without losing anything, and pausing and
-//! removing sources stops the stream.
+//! removing sources stops the stream. An unreachable firehose shows as
+//! failing; a Mastodon hashtag set to stream is heard from the Mastodon
+//! test server, and polled where the instance refuses streaming.
 
 use dialoog_engine::listen_sources::settle_source;
 use dialoog_engine::listen_streams::{Streams, StreamsConfig};
@@ -591,8 +593,41 @@ async fn a_hashtag_streamed_from_the_mastodon_test_server() {
     streams.stop_all();
 }
 
+/// A firehose that cannot be reached: the stream keeps trying with
+/// back-off, and once it has been reconnecting for longer than allowed its
+/// sources say they are failing, and why.
+async fn an_unreachable_firehose_shows_as_failing(store: Store) {
+    let w = World::new(store.clone()).await;
+    // A port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/subscribe", closed.local_addr().unwrap());
+    drop(closed);
+    let a = jetstream_source(&store, w.ws, &url).await;
+    let (ws1, aid) = (w.ws, a.id);
+    let pipeline = Arc::new(AsyncMutex::new(
+        Pipeline::new(store.clone(), now()).await.unwrap(),
+    ));
+    let cfg = StreamsConfig {
+        failing_after: Duration::from_millis(300),
+        ..fast()
+    };
+    let mut streams = Streams::new(store.clone(), pipeline, cfg);
+    until(&mut streams, "failing", || {
+        let store = store.clone();
+        async move { store.source(ws1, aid).await.unwrap().status == "failing" }
+    })
+    .await;
+    let s = store.source(ws1, aid).await.unwrap();
+    assert_eq!(s.live_status, "reconnecting");
+    assert!(s.reason.contains("could not be reached"), "{}", s.reason);
+    assert!(s.failing_since.is_some());
+    assert!(s.cursor.is_empty());
+    assert_eq!(streams.running(), 1, "it keeps trying");
+}
+
 dialoog_store::both_backends!(
     the_firehose_is_heard_once_per_workspace_through_one_stream,
     a_held_up_pipeline_slows_the_reader_and_nothing_is_lost,
     a_mastodon_stream_that_is_refused_is_polled,
+    an_unreachable_firehose_shows_as_failing,
 );
