@@ -625,9 +625,64 @@ async fn an_unreachable_firehose_shows_as_failing(store: Store) {
     assert_eq!(streams.running(), 1, "it keeps trying");
 }
 
+/// After a restart the stream resumes from the cursor its source saved (a
+/// little before it, as Jetstream is asked): what was said meanwhile is
+/// heard, and what comes twice is stored once.
+async fn a_restart_resumes_from_the_saved_cursor(store: Store) {
+    let w = World::new(store.clone()).await;
+    store
+        .create_listening_query(w.ws, "Merk", "\"de vries\"", "brand", now())
+        .await
+        .unwrap();
+    let server = Replay::start(vec![]).await;
+    let mut time = T0;
+    for i in 0..500 {
+        time += 10_000;
+        server.push(commit(i, time, &text(i, i % 5 == 0, "")));
+    }
+    let first_end = time;
+    let a = jetstream_source(&store, w.ws, &server.url).await;
+    let (ws1, aid) = (w.ws, a.id);
+    let pipeline = Arc::new(AsyncMutex::new(
+        Pipeline::new(store.clone(), now()).await.unwrap(),
+    ));
+    let mut streams = Streams::new(store.clone(), pipeline.clone(), fast());
+    until(&mut streams, "the first run stored", || {
+        let store = store.clone();
+        async move { store.source(ws1, aid).await.unwrap().cursor == first_end.to_string() }
+    })
+    .await;
+    streams.stop_all();
+    drop(streams);
+    // Said while the process was down.
+    for i in 500..600 {
+        time += 10_000;
+        server.push(commit(i, time, &text(i, i % 5 == 0, "")));
+    }
+    let end = time;
+    let mut streams = Streams::new(store.clone(), pipeline, fast());
+    until(&mut streams, "the second run stored", || {
+        let store = store.clone();
+        async move { store.source(ws1, aid).await.unwrap().cursor == end.to_string() }
+    })
+    .await;
+    let queries = server.queries.lock().unwrap().clone();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    let rewound = first_end - 2_000_000;
+    assert!(
+        queries[1].contains(&format!("cursor={rewound}")),
+        "{queries:?}"
+    );
+    assert_eq!(count(&store, ws1).await, 120);
+    let s = store.source(ws1, aid).await.unwrap();
+    assert_eq!(s.stored_total, 120, "each once");
+    assert!(s.fetched_total >= 600);
+}
+
 dialoog_store::both_backends!(
     the_firehose_is_heard_once_per_workspace_through_one_stream,
     a_held_up_pipeline_slows_the_reader_and_nothing_is_lost,
     a_mastodon_stream_that_is_refused_is_polled,
     an_unreachable_firehose_shows_as_failing,
+    a_restart_resumes_from_the_saved_cursor,
 );
