@@ -83,6 +83,26 @@ impl Work {
                 stopped(rx.clone()),
             )),
         ];
+        // Streamed listening sources (the Bluesky firehose, Mastodon
+        // timelines set to stream) run live through the same pipeline as
+        // the polled ones, one stream per distinct source
+        // (`dialoog_engine::listen_streams`).
+        let streams = web.clone();
+        let streams_stop = stopped(rx.clone());
+        tasks.push(tokio::spawn(async move {
+            match streams.pipeline().await {
+                Ok(p) => {
+                    dialoog_engine::listen_streams::run(
+                        streams.store.clone(),
+                        p,
+                        dialoog_engine::listen_streams::StreamsConfig::default(),
+                        streams_stop,
+                    )
+                    .await;
+                }
+                Err(e) => tracing::error!(error = %e, "listening streams cannot start"),
+            }
+        }));
         // Listening sources, fetched on their schedule through the one
         // pipeline the web's "fetch now" also uses.
         let listen = web.clone();

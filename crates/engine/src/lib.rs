@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod cleanup;
 pub mod dispatcher;
 pub mod listen_sources;
+pub mod listen_streams;
 pub mod listening;
 pub mod poller;
 pub mod reply;

@@ -6,7 +6,7 @@ use dialoog_networks::ConnectorError;
 use dialoog_networks::listen::{
     Heard, Poller, SettingsError, SourceInput, SourceKind, SourceSettings,
 };
-use dialoog_store::{Source, SourceFetch, Store, StoreError};
+use dialoog_store::{Channel, Source, SourceFetch, Store, StoreError};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -14,12 +14,14 @@ use crate::dispatcher::{ms, now_ms};
 use crate::listening::{Incoming, Origin, Pipeline};
 use crate::sync::backoff;
 
-/// The kinds of source a workspace can add (the Bluesky firehose is
-/// streamed, not polled, and comes with its own runner).
-pub const SOURCE_KINDS: [SourceKind; 4] = [
+/// The kinds of source a workspace can add. The Bluesky firehose is
+/// always streamed (by [`crate::listen_streams`]); a Mastodon timeline is
+/// polled unless the team chooses streaming.
+pub const SOURCE_KINDS: [SourceKind; 5] = [
     SourceKind::Rss,
     SourceKind::MastodonTag,
     SourceKind::MastodonPublic,
+    SourceKind::Jetstream,
     SourceKind::MediaWiki,
 ];
 
@@ -50,6 +52,8 @@ pub struct Settled {
     pub target: String,
     /// A name to show.
     pub name: String,
+    /// Run as a live stream rather than polled.
+    pub streamed: bool,
 }
 
 fn host(url: &str) -> String {
@@ -71,8 +75,20 @@ pub fn source_name(settings: &SourceSettings) -> String {
     }
 }
 
-/// Checks what the team typed for a source of `kind` and settles it.
+/// Checks what the team typed for a source of `kind` and settles it,
+/// polled (the Bluesky firehose is always streamed).
 pub fn settle_source(kind: &str, input: &SourceInput) -> Result<Settled, SourceError> {
+    settle_source_with(kind, input, false)
+}
+
+/// [`settle_source`], streamed when `stream` is asked and the kind can
+/// stream (a Mastodon timeline; the firehose streams anyway; feeds and
+/// wikis are polled whatever is asked).
+pub fn settle_source_with(
+    kind: &str,
+    input: &SourceInput,
+    stream: bool,
+) -> Result<Settled, SourceError> {
     let kind = SourceKind::parse(kind.trim())
         .filter(|k| SOURCE_KINDS.contains(k))
         .ok_or(SourceError::UnknownKind)?;
@@ -83,7 +99,43 @@ pub fn settle_source(kind: &str, input: &SourceInput) -> Result<Settled, SourceE
         kind: kind.as_str().to_owned(),
         name: source_name(&settings),
         target,
+        streamed: kind == SourceKind::Jetstream || (stream && kind.streams()),
     })
+}
+
+/// The kind of a source that hears a connected channel's own mentions and
+/// comments (those its inbox sync stored) through the listening pipeline.
+/// It is a source row like any other, so the team switches it on per
+/// channel, pauses it and sees its health; it is polled from the inbox's
+/// items, not from the network, and `source:` in a query names the
+/// channel's network.
+pub const CHANNEL: &str = "channel";
+
+/// How many of a channel's items one fetch of its source takes.
+const CHANNEL_PAGE: i64 = 500;
+
+/// How often a channel source looks for what the inbox stored.
+const CHANNEL_EVERY: Duration = Duration::from_secs(60);
+
+/// Which channel a `channel` source hears (its stored target).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ChannelTarget {
+    kind: String,
+    channel: i64,
+}
+
+/// A `channel` source for a connected channel.
+pub fn settle_channel_source(channel: &Channel) -> Settled {
+    let target = ChannelTarget {
+        kind: CHANNEL.to_owned(),
+        channel: channel.id,
+    };
+    Settled {
+        kind: CHANNEL.to_owned(),
+        target: serde_json::to_string(&target).unwrap_or_default(),
+        name: format!("{} · {}", channel.name, channel.network),
+        streamed: false,
+    }
 }
 
 /// What `source:` in a query calls a kind of source.
@@ -100,10 +152,16 @@ pub fn source_word(kind: &str) -> &'static str {
 /// its link (the same article in two feeds is one post), else by the feed
 /// and its id; other sources' ids are their network's own URIs.
 fn incoming(source: &Source, h: Heard) -> Incoming {
+    incoming_from(&source.kind, &source.target, h)
+}
+
+/// [`incoming`] for a source known by its kind and settings (a stream
+/// that several sources share).
+pub(crate) fn incoming_from(kind: &str, target: &str, h: Heard) -> Incoming {
     let it = h.item;
-    let key = match (source.kind.as_str(), &it.url) {
+    let key = match (kind, &it.url) {
         ("rss", Some(url)) => url.clone(),
-        ("rss", None) => format!("{}#{}", source.target, it.external_id),
+        ("rss", None) => format!("{target}#{}", it.external_id),
         _ => it.external_id,
     };
     Incoming {
@@ -137,6 +195,9 @@ pub async fn sync_source(
     source: &Source,
     now: i64,
 ) -> Result<SourceOutcome, SourceError> {
+    if source.kind == CHANNEL {
+        return sync_channel_source(store, pipeline, source, now).await;
+    }
     let poller = serde_json::from_str::<SourceSettings>(&source.target)
         .map_err(|_| ConnectorError::permanent("the source's settings cannot be read"))
         .and_then(|settings| {
@@ -208,6 +269,98 @@ pub async fn sync_source(
             Err(e.into())
         }
     }
+}
+
+/// A channel's own mentions and comments, stored by its inbox sync since
+/// the source's cursor (an inbound item id), through the pipeline.
+async fn sync_channel_source(
+    store: &Store,
+    pipeline: &Mutex<Pipeline>,
+    source: &Source,
+    now: i64,
+) -> Result<SourceOutcome, SourceError> {
+    let channel = match serde_json::from_str::<ChannelTarget>(&source.target) {
+        Ok(t) => match store.channel(source.workspace_id, t.channel).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        Err(_) => None,
+    };
+    let Some(channel) = channel else {
+        let e = ConnectorError::permanent("the channel is no longer connected");
+        store
+            .record_source_fetch(
+                source.id,
+                &SourceFetch::Failed {
+                    reason: e.to_string(),
+                    next_at: None,
+                },
+                now,
+            )
+            .await?;
+        return Err(e.into());
+    };
+    let after = source.cursor.trim().parse::<i64>().unwrap_or(0);
+    let items = store
+        .channel_mentions_after(channel.id, after, CHANNEL_PAGE)
+        .await?;
+    let more = i64::try_from(items.len()).unwrap_or(i64::MAX) >= CHANNEL_PAGE;
+    let cursor = items
+        .last()
+        .map_or_else(|| source.cursor.clone(), |i| i.id.to_string());
+    let posts: Vec<Incoming> = items
+        .into_iter()
+        .map(|i| {
+            let it = i.item;
+            // A network's own URI is the post's identity across sources
+            // (the firehose hears the same `at://`); another id is the
+            // channel's own.
+            let key = if it.external_id.starts_with("at://") || it.external_id.starts_with("http") {
+                it.external_id
+            } else {
+                format!("channel{}#{}", channel.id, it.external_id)
+            };
+            Incoming {
+                key,
+                url: it.url,
+                author_id: it.author_id,
+                author_name: it.author_name,
+                author_handle: it.author_handle,
+                reach: None,
+                text: it.text,
+                lang_hint: it.lang,
+                published_at: it.published_at.unwrap_or(i.fetched_at),
+            }
+        })
+        .collect();
+    let origin = Origin {
+        source: channel.network.clone(),
+        kind: CHANNEL.to_owned(),
+        listeners: vec![(source.id, source.workspace_id)],
+    };
+    let outcome = pipeline.lock().await.process(&origin, &posts, now).await?;
+    let fetched = i64::try_from(posts.len()).unwrap_or(i64::MAX);
+    store
+        .record_source_fetch(
+            source.id,
+            &SourceFetch::Ok {
+                cursor,
+                fetched,
+                stored: i64::try_from(outcome.stored).unwrap_or(i64::MAX),
+                next_at: if more {
+                    now + 1000
+                } else {
+                    now + ms(CHANNEL_EVERY)
+                },
+            },
+            now,
+        )
+        .await?;
+    Ok(SourceOutcome {
+        fetched: posts.len(),
+        stored: outcome.stored,
+    })
 }
 
 /// One round: claims the due sources and fetches them, a few at a time.

@@ -129,6 +129,9 @@ pub struct Pipeline {
     matcher: Matcher,
     /// Query id → its workspace.
     owners: FxHashMap<u64, i64>,
+    /// New mentions stored per listening source, since the pipeline was
+    /// made (see [`Pipeline::process_by_source`]).
+    stored_by_source: FxHashMap<i64, u64>,
     version: Option<(i64, i64)>,
     folds: Folds,
     scratch: Scratch,
@@ -147,6 +150,7 @@ impl Pipeline {
             store,
             matcher: Matcher::new([]),
             owners: FxHashMap::default(),
+            stored_by_source: FxHashMap::default(),
             version: None,
             folds,
             scratch: Scratch::default(),
@@ -282,6 +286,9 @@ impl Pipeline {
             match s {
                 Stored::New(id) => {
                     out.stored += 1;
+                    if let Some(source) = m.source_id {
+                        *self.stored_by_source.entry(source).or_default() += 1;
+                    }
                     self.folds.add(m.workspace_id, *fp, *id, now);
                     touched
                         .queries
@@ -298,6 +305,33 @@ impl Pipeline {
         }
         self.signals.add(touched);
         Ok(out)
+    }
+}
+
+impl Pipeline {
+    /// [`Pipeline::process`], also telling how many new mentions each
+    /// listening source stored (`(source id, count)` for every listener,
+    /// in the order of `origin.listeners`).
+    pub async fn process_by_source(
+        &mut self,
+        origin: &Origin,
+        posts: &[Incoming],
+        now: i64,
+    ) -> Result<(Outcome, Vec<(i64, u64)>), StoreError> {
+        let before: Vec<(i64, u64)> = origin
+            .listeners
+            .iter()
+            .map(|l| (l.0, self.stored_by_source.get(&l.0).copied().unwrap_or(0)))
+            .collect();
+        let out = self.process(origin, posts, now).await?;
+        let counts = before
+            .into_iter()
+            .map(|(id, was)| {
+                let now = self.stored_by_source.get(&id).copied().unwrap_or(0);
+                (id, now.saturating_sub(was))
+            })
+            .collect();
+        Ok((out, counts))
     }
 }
 

@@ -46,7 +46,7 @@ pub use inbox::{AssigneeFilter, Conversation, InboxFilter};
 pub use inbox_entries::{Entry, NewEntry, ReplyOutcome};
 pub use inbox_fill::{GeneratedConversation, GeneratedItem};
 pub use inbox_search::SHORT_QUERY_SCAN;
-pub use listening::{ListeningQuery, Source, SourceFetch};
+pub use listening::{ListeningQuery, Source, SourceFetch, StreamHealth};
 pub use media::{MediaInfo, PostExtras, PostImage};
 pub use mentions::{CopyOf, Facets, Mention, MentionFilter, NewMention, Stored};
 pub use models::*;

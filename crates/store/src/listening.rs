@@ -54,6 +54,31 @@ pub struct Source {
     pub stored_total: i64,
     /// When it was added.
     pub created_at: i64,
+    /// Run as a live stream rather than polled (the Bluesky firehose
+    /// always; a Mastodon timeline when the team chose it).
+    pub streamed: bool,
+    /// Posts heard in the last minute, as its running stream last said.
+    pub per_minute: i64,
+    /// When its running stream last reported (`None`: polled, or not
+    /// running).
+    pub live_at: Option<i64>,
+    /// What its running stream was doing then (`starting`, `connected`,
+    /// `polling`, `slowed`, `reconnecting`, `failing`; empty when polled).
+    pub live_status: String,
+}
+
+/// What a running stream says about its sources' health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamHealth {
+    /// `ok` or `failing`; `None` while it is still starting (the status
+    /// stays as it was).
+    pub status: Option<&'static str>,
+    /// What the stream is doing (`connected`, `polling`, …).
+    pub live_status: &'static str,
+    /// Why (polling instead of streaming, slowed, reconnecting, failing).
+    pub reason: String,
+    /// Posts heard in the last minute.
+    pub per_minute: i64,
 }
 
 /// How a fetch of a source went.
@@ -81,7 +106,8 @@ pub enum SourceFetch {
 
 const QUERY_COLS: &str = "id, workspace_id, name, query, role, created_at, updated_at";
 const SOURCE_COLS: &str = "id, workspace_id, kind, target, name, cursor, status, reason, \
-    failing_since, last_ok_at, next_at, fetched_total, stored_total, created_at";
+    failing_since, last_ok_at, next_at, fetched_total, stored_total, created_at, streamed, \
+    per_minute, live_at, live_status";
 
 /// A far-off time for a source that waits until someone asks.
 const NEVER: i64 = i64::MAX / 2;
@@ -166,13 +192,96 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<Source> {
+        self.create_source_with(workspace_id, kind, target, name, false, now)
+            .await
+    }
+
+    /// Adds a source, polled or `streamed`; [`StoreError::Conflict`] when
+    /// the workspace listens to it already.
+    pub async fn create_source_with(
+        &self,
+        workspace_id: i64,
+        kind: &str,
+        target: &str,
+        name: &str,
+        streamed: bool,
+        now: i64,
+    ) -> Result<Source> {
         let sql = format!(
-            "INSERT INTO listening_sources (workspace_id, kind, target, name, next_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {SOURCE_COLS}"
+            "INSERT INTO listening_sources (workspace_id, kind, target, name, next_at, created_at, streamed) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING {SOURCE_COLS}"
         );
         on!(self, p => sqlx::query_as(&sql).bind(workspace_id).bind(kind).bind(target).bind(name)
-            .bind(now).fetch_one(p).await)
+            .bind(now).bind(streamed).fetch_one(p).await)
         .map_err(StoreError::from)
+    }
+
+    /// Every streamed source that is not paused, of every workspace (for
+    /// the stream runner), by id.
+    pub async fn streamed_sources(&self) -> Result<Vec<Source>> {
+        let sql = format!(
+            "SELECT {SOURCE_COLS} FROM listening_sources WHERE streamed AND status <> 'paused' ORDER BY id"
+        );
+        Ok(on!(self, p => sqlx::query_as(&sql).fetch_all(p).await)?)
+    }
+
+    /// Records a stored batch of a stream on each listening source: the
+    /// cursor to resume from (only once the batch's mentions are stored),
+    /// the posts heard, and per source the mentions stored. Paused sources
+    /// are left alone.
+    pub async fn record_stream_batch(
+        &self,
+        cursor: &str,
+        fetched: i64,
+        stored: &[(i64, i64)],
+        now: i64,
+    ) -> Result<()> {
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            for (id, n) in stored {
+                sqlx::query(
+                    "UPDATE listening_sources SET cursor = $1, last_ok_at = $2, \
+                     fetched_total = fetched_total + $3, stored_total = stored_total + $4, \
+                     next_at = $2 WHERE id = $5 AND status <> 'paused'")
+                    .bind(cursor).bind(now).bind(fetched).bind(n).bind(id)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Records a running stream's health on its sources (`failing_since`
+    /// and the status move only when the status changes; paused sources
+    /// are left alone).
+    pub async fn record_stream_health(
+        &self,
+        ids: &[i64],
+        health: &StreamHealth,
+        now: i64,
+    ) -> Result<()> {
+        for id in ids {
+            match health.status {
+                Some(status) => {
+                    on!(self, p => sqlx::query(
+                        "UPDATE listening_sources SET status = $1, reason = $2, per_minute = $3, live_at = $4, \
+                         live_status = $6, \
+                         failing_since = CASE WHEN $1 = 'failing' THEN COALESCE(failing_since, $4) ELSE NULL END \
+                         WHERE id = $5 AND status <> 'paused'")
+                        .bind(status).bind(&health.reason).bind(health.per_minute).bind(now).bind(id)
+                        .bind(health.live_status)
+                        .execute(p).await.map(|_| ()))?;
+                }
+                None => {
+                    on!(self, p => sqlx::query(
+                        "UPDATE listening_sources SET per_minute = $1, live_at = $2, live_status = $4 \
+                         WHERE id = $3 AND status <> 'paused'")
+                        .bind(health.per_minute).bind(now).bind(id).bind(health.live_status)
+                        .execute(p).await.map(|_| ()))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A workspace's sources, oldest first.
@@ -225,8 +334,28 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` sources that are due (and not claimed by a
-    /// process still within its lease) until `lease_until`.
+    /// A channel's mentions and comments stored after the inbound item
+    /// `after_id`, oldest first (for a `channel` listening source).
+    pub async fn channel_mentions_after(
+        &self,
+        channel_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::Item>> {
+        let sql = format!(
+            "SELECT {} FROM inbound_items WHERE channel_id = $1 AND id > $2 \
+             AND kind IN ('mention', 'comment') ORDER BY id LIMIT $3",
+            crate::channels::ITEM_COLS
+        );
+        Ok(
+            on!(self, p => sqlx::query_as(&sql).bind(channel_id).bind(after_id).bind(limit)
+            .fetch_all(p).await)?,
+        )
+    }
+
+    /// Claims up to `limit` polled sources that are due (and not claimed
+    /// by a process still within its lease) until `lease_until`; streamed
+    /// sources belong to the stream runner.
     pub async fn claim_due_sources(
         &self,
         now: i64,
@@ -235,7 +364,7 @@ impl Store {
     ) -> Result<Vec<Source>> {
         let sql = format!(
             "UPDATE listening_sources SET lease_until = $1 WHERE id IN (\
-               SELECT id FROM listening_sources WHERE next_at <= $2 AND status <> 'paused' AND kind <> 'jetstream' \
+               SELECT id FROM listening_sources WHERE next_at <= $2 AND status <> 'paused' AND NOT streamed \
                AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_at LIMIT $3) \
              RETURNING {SOURCE_COLS}"
         );

@@ -9,11 +9,17 @@
 //!   and what to do, in the member's language, and nothing is saved.
 //! - A source's settings are checked when it is added; the first fetch
 //!   happens at once in the background (or now, through "fetch now").
+//! - The Bluesky firehose is always streamed; a Mastodon timeline is
+//!   streamed when the team asks (`stream`), and then polled by its stream
+//!   while the instance refuses streaming. A streamed source has no "fetch
+//!   now": it hears as things are said.
 
 use dialoog_domain::{Action, FieldError};
-use dialoog_engine::listen_sources::{SourceError, settle_source, sync_source};
+use dialoog_engine::listen_sources::{
+    SourceError, settle_channel_source, settle_source_with, sync_source,
+};
 use dialoog_engine::listening::Pipeline;
-use dialoog_networks::listen::SourceInput;
+use dialoog_networks::listen::{SettingsError, SourceInput};
 use dialoog_store::{Facets, ListeningQuery, Mention, MentionFilter, Source, StoreError, User};
 use serde_json::json;
 use std::sync::Arc;
@@ -152,6 +158,17 @@ pub async fn delete_query(state: &AppState, user: &User, ws: i64, id: i64) -> Re
     Ok(())
 }
 
+/// A stream's report older than this is not shown as live (it reports
+/// at least every 30 seconds while it runs).
+pub const LIVE_FOR_MS: i64 = 120_000;
+
+/// Whether a source is a stream that is running now (it reported lately
+/// and is not paused): only then are its live status and posts per minute
+/// shown.
+pub fn is_live(s: &Source, now: i64) -> bool {
+    s.streamed && s.status != "paused" && s.live_at.is_some_and(|at| now - at <= LIVE_FOR_MS)
+}
+
 /// The workspace's sources, with their health.
 pub async fn sources(state: &AppState, user: &User, ws: i64) -> Result<Vec<Source>> {
     access(state, user, ws, Action::ViewListening).await?;
@@ -163,25 +180,48 @@ fn source_error(e: SourceError) -> AppError {
         SourceError::UnknownKind => {
             AppError::Invalid(vec![FieldError::new("kind", "source_kind_invalid")])
         }
-        SourceError::Settings(s) => AppError::Invalid(vec![FieldError::new(s.field(), s.code())]),
+        SourceError::Settings(s) => {
+            // The scheme to start with, in words of no language.
+            let expected = match &s {
+                SettingsError::NotAnAddress { expected }
+                | SettingsError::WrongScheme { expected }
+                    if expected.starts_with("wss") =>
+                {
+                    "wss://"
+                }
+                _ => "https://",
+            };
+            AppError::Invalid(vec![
+                FieldError::new(s.field(), s.code()).with("expected", expected.to_owned()),
+            ])
+        }
         SourceError::Network(n) => AppError::Network(n.to_string()),
         SourceError::Store(s) => s.into(),
     }
 }
 
-/// Adds a source, due at once.
+/// Adds a source, due at once (streamed when `stream` is asked and the
+/// kind can stream; the firehose always).
 pub async fn create_source(
     state: &AppState,
     user: &User,
     ws: i64,
     kind: &str,
     input: &SourceInput,
+    stream: bool,
 ) -> Result<Source> {
     access(state, user, ws, Action::ManageListening).await?;
-    let settled = settle_source(kind, input).map_err(source_error)?;
+    let settled = settle_source_with(kind, input, stream).map_err(source_error)?;
     let s = state
         .store
-        .create_source(ws, &settled.kind, &settled.target, &settled.name, now_ms())
+        .create_source_with(
+            ws,
+            &settled.kind,
+            &settled.target,
+            &settled.name,
+            settled.streamed,
+            now_ms(),
+        )
         .await
         .map_err(on_conflict(AppError::Invalid(vec![FieldError::new(
             "url",
@@ -193,6 +233,50 @@ pub async fn create_source(
         Some(user.id),
         "listening.source_added",
         json!({"source": s.id, "kind": s.kind}),
+    )
+    .await;
+    Ok(s)
+}
+
+/// Hears a connected channel's own mentions and comments through the
+/// listening pipeline (a `channel` source; one per channel).
+pub async fn create_channel_source(
+    state: &AppState,
+    user: &User,
+    ws: i64,
+    channel_id: Option<i64>,
+) -> Result<Source> {
+    access(state, user, ws, Action::ManageListening).await?;
+    let invalid = || AppError::Invalid(vec![FieldError::new("channel", "source_channel_invalid")]);
+    let channel = match channel_id {
+        Some(id) => state.store.channel(ws, id).await.map_err(|e| match e {
+            StoreError::NotFound => invalid(),
+            e => e.into(),
+        })?,
+        None => return Err(invalid()),
+    };
+    let settled = settle_channel_source(&channel);
+    let s = state
+        .store
+        .create_source_with(
+            ws,
+            &settled.kind,
+            &settled.target,
+            &settled.name,
+            false,
+            now_ms(),
+        )
+        .await
+        .map_err(on_conflict(AppError::Invalid(vec![FieldError::new(
+            "channel",
+            "source_exists",
+        )])))?;
+    audit(
+        state,
+        Some(ws),
+        Some(user.id),
+        "listening.source_added",
+        json!({"source": s.id, "kind": s.kind, "channel": channel.id}),
     )
     .await;
     Ok(s)
@@ -229,6 +313,12 @@ pub async fn pause_source(
 pub async fn sync(state: &AppState, user: &User, ws: i64, id: i64) -> Result<usize> {
     access(state, user, ws, Action::ManageListening).await?;
     let source = state.store.source(ws, id).await?;
+    if source.streamed {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "source",
+            "source_streamed",
+        )]));
+    }
     let pipeline = state.pipeline().await?;
     let got = sync_source(&state.store, &pipeline, &source, now_ms())
         .await

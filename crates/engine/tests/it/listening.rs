@@ -151,4 +151,100 @@ async fn a_negative_post_about_the_brand_is_heard_once(store: Store) {
     assert_eq!(after.stored_total, 2);
 }
 
-dialoog_store::both_backends!(a_negative_post_about_the_brand_is_heard_once);
+fn inbound(id: &str, kind: &str, text: &str) -> dialoog_store::NewItem {
+    dialoog_store::NewItem {
+        external_id: id.into(),
+        kind: kind.into(),
+        author_id: "did:plc:piet".into(),
+        author_name: "Piet".into(),
+        author_handle: Some("piet.example".into()),
+        thread_ref: None,
+        in_reply_to: None,
+        text: text.into(),
+        url: None,
+        published_at: Some(now()),
+        media: "[]".into(),
+        lang: Some("nl".into()),
+        sentiment: None,
+        score: None,
+    }
+}
+
+/// A connected channel's own mentions and comments (what its inbox sync
+/// stored) go through the pipeline once the team switches its source on:
+/// what a query finds is stored once, private messages are not heard,
+/// `source:` names the channel's network, and the cursor moves past what
+/// was read.
+async fn a_channels_own_mentions_are_heard(store: Store) {
+    use dialoog_engine::listen_sources::settle_channel_source;
+    let w = World::new(store.clone()).await;
+    let t = now();
+    store
+        .create_listening_query(w.ws, "Merk", "\"de vries\" AND source:bluesky", "brand", t)
+        .await
+        .unwrap();
+    let channel = store
+        .create_channel(w.ws, "bluesky", "Bakkerij", b"sealed", t)
+        .await
+        .unwrap();
+    store
+        .insert_items(
+            channel.id,
+            &[
+                inbound(
+                    "at://did:plc:piet/app.bsky.feed.post/1",
+                    "mention",
+                    "Top taart bij @bakkerij De Vries!",
+                ),
+                inbound("dm-1", "direct_message", "De Vries, mijn bestelling?"),
+                inbound(
+                    "at://did:plc:piet/app.bsky.feed.post/2",
+                    "comment",
+                    "Over het weer",
+                ),
+            ],
+            t,
+        )
+        .await
+        .unwrap();
+    let settled = settle_channel_source(&channel);
+    let source = store
+        .create_source(w.ws, &settled.kind, &settled.target, &settled.name, t)
+        .await
+        .unwrap();
+    let pipeline = AsyncMutex::new(Pipeline::new(store.clone(), t).await.unwrap());
+    let got = sync_source(&store, &pipeline, &source, t).await.unwrap();
+    assert_eq!(
+        (got.fetched, got.stored),
+        (2, 1),
+        "mentions and comments, not messages"
+    );
+    let m = store
+        .mentions(w.ws, &MentionFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].source_kind, "channel");
+    let after = store.source(w.ws, source.id).await.unwrap();
+    assert_eq!(after.status, "ok");
+    assert!(after.cursor.parse::<i64>().unwrap() > 0);
+    let again = sync_source(&store, &pipeline, &after, t + 1).await.unwrap();
+    assert_eq!((again.fetched, again.stored), (0, 0));
+
+    // The channel goes: its source says so and waits.
+    store.delete_channel(w.ws, channel.id).await.unwrap();
+    let gone = store.source(w.ws, source.id).await.unwrap();
+    assert!(sync_source(&store, &pipeline, &gone, t + 2).await.is_err());
+    let gone = store.source(w.ws, source.id).await.unwrap();
+    assert_eq!(gone.status, "failing");
+    assert!(
+        gone.reason.contains("no longer connected"),
+        "{}",
+        gone.reason
+    );
+}
+
+dialoog_store::both_backends!(
+    a_negative_post_about_the_brand_is_heard_once,
+    a_channels_own_mentions_are_heard,
+);

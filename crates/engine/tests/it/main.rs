@@ -4,5 +4,6 @@
 mod alerts;
 mod bluesky;
 mod dispatch;
+mod listen_streams;
 mod listening;
 mod support;

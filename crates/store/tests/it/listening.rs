@@ -3,7 +3,10 @@
 //! once per key, near-copies counted on the original, filters and facets.
 
 use crate::edit::{HOUR, NOW, world};
-use dialoog_store::{CopyOf, MentionFilter, NewMention, SourceFetch, Store, StoreError, Stored};
+use dialoog_store::{
+    CopyOf, MentionFilter, NewItem, NewMention, SourceFetch, Store, StoreError, Stored,
+    StreamHealth,
+};
 
 pub fn mention(ws: i64, key: &str, text: &str, sentiment: &str, queries: &[i64]) -> NewMention {
     NewMention {
@@ -274,4 +277,171 @@ async fn listening_is_per_workspace_and_counts_copies_once(store: Store) {
     assert!(store.sources(ws).await.unwrap().is_empty());
 }
 
-dialoog_store::both_backends!(listening_is_per_workspace_and_counts_copies_once);
+fn item(id: &str, kind: &str) -> NewItem {
+    NewItem {
+        external_id: id.into(),
+        kind: kind.into(),
+        author_id: "piet".into(),
+        author_name: "Piet".into(),
+        author_handle: None,
+        thread_ref: None,
+        in_reply_to: None,
+        text: format!("over de bakkerij {id}"),
+        url: None,
+        published_at: Some(NOW),
+        media: "[]".into(),
+        lang: None,
+        sentiment: None,
+        score: None,
+    }
+}
+
+/// Streamed sources: listed for the stream runner (paused ones not),
+/// never claimed by the poll loop; a stored batch moves every listener's
+/// cursor and counts, health moves status and `failing_since` only on a
+/// change, and paused sources are left alone. A channel's mentions and
+/// comments are read after an item id, oldest first.
+async fn streamed_sources_record_batches_and_health(store: Store) {
+    let (ws, ch) = world(&store).await;
+    let other = ws + 1;
+    let target =
+        r#"{"kind":"jetstream","url":"ws://x/subscribe","collections":["app.bsky.feed.post"]}"#;
+    let a = store
+        .create_source_with(ws, "jetstream", target, "x", true, NOW)
+        .await
+        .unwrap();
+    let b = store
+        .create_source_with(other, "jetstream", target, "x", true, NOW)
+        .await
+        .unwrap();
+    let polled = store
+        .create_source(ws, "rss", "https://blog.example/feed", "Blog", NOW)
+        .await
+        .unwrap();
+    assert!((a.streamed, b.streamed, polled.streamed) == (true, true, false));
+    let claimed = store.claim_due_sources(NOW, NOW + HOUR, 10).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [polled.id]
+    );
+    let ids = |v: Vec<dialoog_store::Source>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.streamed_sources().await.unwrap()), [a.id, b.id]);
+
+    store
+        .record_stream_batch("100", 5, &[(a.id, 2), (b.id, 0)], NOW + 1)
+        .await
+        .unwrap();
+    store
+        .pause_source(other, b.id, true, NOW + 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(store.streamed_sources().await.unwrap()), [a.id]);
+    store
+        .record_stream_batch("200", 3, &[(a.id, 1), (b.id, 1)], NOW + 3)
+        .await
+        .unwrap();
+    let sa = store.source(ws, a.id).await.unwrap();
+    let sb = store.source(other, b.id).await.unwrap();
+    assert_eq!(
+        (
+            sa.cursor.as_str(),
+            sa.fetched_total,
+            sa.stored_total,
+            sa.last_ok_at
+        ),
+        ("200", 8, 3, Some(NOW + 3))
+    );
+    assert_eq!(
+        (sb.cursor.as_str(), sb.fetched_total, sb.status.as_str()),
+        ("100", 5, "paused"),
+        "a paused source is left alone"
+    );
+
+    let failing = StreamHealth {
+        status: Some("failing"),
+        live_status: "failing",
+        reason: "the server refused the connection (403)".into(),
+        per_minute: 0,
+    };
+    store
+        .record_stream_health(&[a.id, b.id], &failing, NOW + 4)
+        .await
+        .unwrap();
+    store
+        .record_stream_health(&[a.id], &failing, NOW + 5)
+        .await
+        .unwrap();
+    let sa = store.source(ws, a.id).await.unwrap();
+    assert_eq!(
+        (
+            sa.status.as_str(),
+            sa.failing_since,
+            sa.live_at,
+            sa.live_status.as_str()
+        ),
+        ("failing", Some(NOW + 4), Some(NOW + 5), "failing")
+    );
+    assert_eq!(store.source(other, b.id).await.unwrap().status, "paused");
+    // Still starting: only the figures and the time move.
+    let starting = StreamHealth {
+        status: None,
+        live_status: "starting",
+        reason: String::new(),
+        per_minute: 9,
+    };
+    store
+        .record_stream_health(&[a.id], &starting, NOW + 6)
+        .await
+        .unwrap();
+    let sa = store.source(ws, a.id).await.unwrap();
+    assert_eq!((sa.status.as_str(), sa.per_minute), ("failing", 9));
+    let ok = StreamHealth {
+        status: Some("ok"),
+        live_status: "connected",
+        reason: String::new(),
+        per_minute: 12,
+    };
+    store
+        .record_stream_health(&[a.id], &ok, NOW + 7)
+        .await
+        .unwrap();
+    let sa = store.source(ws, a.id).await.unwrap();
+    assert_eq!(
+        (
+            sa.status.as_str(),
+            sa.reason.as_str(),
+            sa.failing_since,
+            sa.per_minute
+        ),
+        ("ok", "", None, 12)
+    );
+
+    // A channel's mentions and comments, after an item.
+    store
+        .insert_items(
+            ch,
+            &[
+                item("m1", "mention"),
+                item("d1", "direct_message"),
+                item("c1", "comment"),
+                item("m2", "mention"),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    let all = store.channel_mentions_after(ch, 0, 10).await.unwrap();
+    let names: Vec<&str> = all.iter().map(|i| i.item.external_id.as_str()).collect();
+    assert_eq!(names, ["m1", "c1", "m2"]);
+    let rest = store
+        .channel_mentions_after(ch, all[0].id, 1)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].item.external_id, "c1");
+}
+
+dialoog_store::both_backends!(
+    listening_is_per_workspace_and_counts_copies_once,
+    streamed_sources_record_batches_and_health,
+);

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use dialoog_domain::time::parse_rfc3339;
+use dialoog_engine::listen_sources::CHANNEL;
 use dialoog_networks::listen::SourceInput;
 use dialoog_store::{ListeningQuery, MentionFilter, Source};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use super::{ApiError, ApiJson, ApiUser};
 use crate::AppState;
 use crate::error::AppError;
 use crate::listening::{self, QueryInput};
+use crate::service::now_ms;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -124,7 +126,8 @@ pub async fn delete_query(
 pub struct SourceDto {
     /// Stable id.
     pub id: i64,
-    /// `rss`, `mastodon_tag`, `mastodon_public` or `mediawiki`.
+    /// `rss`, `mastodon_tag`, `mastodon_public`, `jetstream`, `mediawiki`
+    /// or `channel`.
     pub kind: String,
     /// Its name.
     pub name: String,
@@ -142,9 +145,20 @@ pub struct SourceDto {
     pub fetched_total: i64,
     /// Mentions stored from it, all time.
     pub stored_total: i64,
+    /// Heard live as a stream (the Bluesky firehose; a Mastodon timeline
+    /// set to stream) rather than fetched on a schedule.
+    pub streamed: bool,
+    /// For a running stream: what it is doing (`starting`, `connected`,
+    /// `polling`, `slowed`, `reconnecting`, `failing`); absent when the
+    /// source is polled or its stream has not reported for two minutes.
+    pub live_status: Option<String>,
+    /// For a running stream: posts heard in the last minute (absent as
+    /// `live_status`).
+    pub per_minute: Option<i64>,
 }
 
 fn source_dto(s: Source) -> SourceDto {
+    let live = listening::is_live(&s, now_ms());
     SourceDto {
         settings: serde_json::from_str(&s.target).unwrap_or_default(),
         id: s.id,
@@ -156,6 +170,9 @@ fn source_dto(s: Source) -> SourceDto {
         last_ok_at: s.last_ok_at.map(rfc3339),
         fetched_total: s.fetched_total,
         stored_total: s.stored_total,
+        streamed: s.streamed,
+        live_status: live.then(|| s.live_status.clone()),
+        per_minute: live.then_some(s.per_minute),
     }
 }
 
@@ -163,9 +180,11 @@ fn source_dto(s: Source) -> SourceDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceBody {
-    /// `rss`, `mastodon_tag`, `mastodon_public` or `mediawiki`.
+    /// `rss`, `mastodon_tag`, `mastodon_public`, `jetstream`, `mediawiki`,
+    /// or `channel` (a connected channel's own mentions and comments).
     pub kind: String,
-    /// The feed's, instance's or wiki's (`api.php`) address.
+    /// The feed's, instance's, Jetstream server's (`wss://…`) or wiki's
+    /// (`api.php`) address.
     #[serde(default)]
     pub url: String,
     /// The hashtag (`mastodon_tag`).
@@ -174,6 +193,19 @@ pub struct SourceBody {
     /// Only the instance's own accounts (`mastodon_public`).
     #[serde(default)]
     pub local: bool,
+    /// Jetstream's wanted collections, separated by commas or spaces
+    /// (`jetstream`; empty: posts, `app.bsky.feed.post`).
+    #[serde(default)]
+    pub collections: String,
+    /// The connected channel whose own mentions and comments to hear
+    /// (`channel`).
+    #[serde(default)]
+    pub channel_id: Option<i64>,
+    /// Hear it live (`mastodon_tag`, `mastodon_public`; where the instance
+    /// refuses streaming it is polled by the stream instead). A
+    /// `jetstream` source always streams; feeds and wikis are polled.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// The workspace's sources, with their health.
@@ -199,13 +231,17 @@ pub async fn create_source(
     Path(ws): Path<i64>,
     ApiJson(b): ApiJson<SourceBody>,
 ) -> ApiResult<(StatusCode, Json<SourceDto>)> {
-    let input = SourceInput {
-        url: b.url,
-        tag: b.tag,
-        local: b.local,
-        ..SourceInput::default()
+    let src = if b.kind.trim() == CHANNEL {
+        listening::create_channel_source(&s, &u, ws, b.channel_id).await?
+    } else {
+        let input = SourceInput {
+            url: b.url,
+            tag: b.tag,
+            local: b.local,
+            collections: b.collections,
+        };
+        listening::create_source(&s, &u, ws, &b.kind, &input, b.stream).await?
     };
-    let src = listening::create_source(&s, &u, ws, &b.kind, &input).await?;
     Ok((StatusCode::CREATED, Json(source_dto(src))))
 }
 

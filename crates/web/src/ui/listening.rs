@@ -436,6 +436,12 @@ struct SourceRow {
     fetched: i64,
     stored: i64,
     paused: bool,
+    streamed: bool,
+    /// What a running stream is doing, as a translation key (empty when
+    /// polled).
+    live_key: String,
+    /// Posts heard in the last minute ("–" when polled or not running).
+    per_minute: String,
 }
 
 #[derive(Template)]
@@ -445,6 +451,8 @@ struct SourcesView {
     ws: i64,
     sources: Vec<SourceRow>,
     kinds: Vec<(&'static str, String)>,
+    /// The workspace's channels, for a `channel` source.
+    channels: Vec<(i64, String)>,
     form: SourceForm,
     errors: FieldErrs,
     notice: Option<String>,
@@ -462,6 +470,12 @@ pub struct SourceForm {
     tag: String,
     #[serde(default)]
     local: String,
+    #[serde(default)]
+    collections: String,
+    #[serde(default)]
+    stream: String,
+    #[serde(default)]
+    channel: String,
 }
 
 async fn sources_page(
@@ -478,9 +492,28 @@ async fn sources_page(
         .await
         .map_err(|e| UiError(e, t))?;
     let page = w.page.at(&format!("/w/{ws}/listening"));
+    let now = crate::service::now_ms();
     let sources = found
         .into_iter()
-        .map(|x| SourceRow {
+        .map(|x| {
+            let live = listening::is_live(&x, now);
+            let live_key = match (x.streamed, live) {
+                (false, _) => String::new(),
+                (true, true) => format!("listening.live.{}", x.live_status),
+                (true, false) if x.status == "paused" => String::new(),
+                (true, false) => "listening.live.stopped".to_owned(),
+            };
+            let per_minute = if live {
+                x.per_minute.to_string()
+            } else {
+                "–".to_owned()
+            };
+            (x, live_key, per_minute)
+        })
+        .map(|(x, live_key, per_minute)| SourceRow {
+            streamed: x.streamed,
+            live_key,
+            per_minute,
             id: x.id,
             name: x.name,
             kind_key: format!("listening.kind.{}", x.kind),
@@ -496,7 +529,7 @@ async fn sources_page(
             stored: x.stored_total,
         })
         .collect();
-    let kinds = dialoog_engine::listen_sources::SOURCE_KINDS
+    let mut kinds: Vec<(&'static str, String)> = dialoog_engine::listen_sources::SOURCE_KINDS
         .iter()
         .map(|k| {
             (
@@ -505,7 +538,20 @@ async fn sources_page(
             )
         })
         .collect();
+    let channels: Vec<(i64, String)> = s
+        .store
+        .channels(ws)
+        .await
+        .map_err(|e| UiError(e.into(), t))?
+        .into_iter()
+        .map(|c| (c.id, format!("{} · {}", c.name, c.network)))
+        .collect();
+    if !channels.is_empty() {
+        let k = dialoog_engine::listen_sources::CHANNEL;
+        kinds.push((k, t.s("listening.kind.channel").to_owned()));
+    }
     let view = SourcesView {
+        channels,
         can_manage: w.m.role.can(Action::ManageListening),
         page,
         ws,
@@ -564,9 +610,16 @@ pub async fn create_source(
         url: f.url.clone(),
         tag: f.tag.clone(),
         local: !f.local.is_empty(),
-        ..SourceInput::default()
+        collections: f.collections.clone(),
     };
-    let r = listening::create_source(&s, &w.me.user, w.m.workspace.id, &f.kind, &input).await;
+    let stream = !f.stream.is_empty();
+    let ws = w.m.workspace.id;
+    let r = if f.kind.trim() == dialoog_engine::listen_sources::CHANNEL {
+        let channel = f.channel.trim().parse::<i64>().ok();
+        listening::create_channel_source(&s, &w.me.user, ws, channel).await
+    } else {
+        listening::create_source(&s, &w.me.user, ws, &f.kind, &input, stream).await
+    };
     after_source(&s, w, f, r.map(|_| ()), "source_added").await
 }
 

@@ -286,3 +286,173 @@ async fn listening_in_the_pages() {
     let r = c.post(&app, &format!("{base}/sources/{id}/sync"), "").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// Streamed sources: the Bluesky firehose and a Mastodon hashtag set to
+/// stream are added through the API (bad addresses and collections refused
+/// in the member's language), have no "fetch now", and the sources page
+/// shows what their running stream reported: its state, the posts heard
+/// and stored, and the posts per minute; a stream that stopped reporting
+/// shows as not running. A connected channel's own mentions are added as a
+/// source through the page.
+#[tokio::test]
+async fn streamed_sources_show_their_health_and_throughput() {
+    use crate::access::Browser;
+    use dialoog_store::StreamHealth;
+    let app = App::sqlite().await;
+    let owner = app.setup().await;
+    let ws = app.workspace(&owner, "Bakkerij").await;
+    let base = format!("/api/v1/workspaces/{ws}/listening");
+    let add = |body: serde_json::Value| {
+        let (app, owner, url) = (&app, &owner, format!("{base}/sources"));
+        async move { app.call("POST", &url, Some(owner), Some(body)).await }
+    };
+    let (s, v) = add(json!({"kind": "jetstream", "url": "https://jetstream.example"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "url");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wss://"),
+        "{v}"
+    );
+    let (s, v) = add(json!({"kind": "jetstream", "url": "ws://127.0.0.1:9",
+        "collections": "app.bsky.graph.follow"}))
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "collections");
+    let (s, fire) = add(json!({"kind": "jetstream", "url": "ws://127.0.0.1:9"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{fire}");
+    assert_eq!(fire["streamed"], true);
+    assert_eq!(fire["settings"]["url"], "ws://127.0.0.1:9/subscribe");
+    assert!(fire["live_status"].is_null());
+    let (s, tag) = add(json!({"kind": "mastodon_tag", "url": "http://127.0.0.1:9",
+        "tag": "bakkerij", "stream": true}))
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{tag}");
+    assert_eq!(tag["streamed"], true);
+    let (s, feed) =
+        add(json!({"kind": "rss", "url": "http://127.0.0.1:9/feed", "stream": true})).await;
+    assert_eq!(s, StatusCode::CREATED, "{feed}");
+    assert_eq!(feed["streamed"], false, "feeds are polled");
+    let fire_id = fire["id"].as_i64().unwrap();
+    let tag_id = tag["id"].as_i64().unwrap();
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("{base}/sources/{fire_id}/sync"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // What the stream runner records.
+    let store = &app.db.store;
+    let now = jiff::Timestamp::now().as_millisecond();
+    store
+        .record_stream_batch("1795000000000000", 1200, &[(fire_id, 7)], now)
+        .await
+        .unwrap();
+    let connected = StreamHealth {
+        status: Some("ok"),
+        live_status: "connected",
+        reason: String::new(),
+        per_minute: 4321,
+    };
+    store
+        .record_stream_health(&[fire_id], &connected, now)
+        .await
+        .unwrap();
+    let polling = StreamHealth {
+        status: Some("ok"),
+        live_status: "polling",
+        reason: "the instance offers no stream here (404)".into(),
+        per_minute: 3,
+    };
+    // Reported ten minutes ago: not running now.
+    store
+        .record_stream_health(&[tag_id], &polling, now - 600_000)
+        .await
+        .unwrap();
+    let (_, list) = app
+        .call("GET", &format!("{base}/sources"), Some(&owner), None)
+        .await;
+    let fire = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == fire_id)
+        .unwrap();
+    assert_eq!(
+        (
+            &fire["live_status"],
+            &fire["per_minute"],
+            &fire["fetched_total"],
+            &fire["stored_total"]
+        ),
+        (&json!("connected"), &json!(4321), &json!(1200), &json!(7)),
+        "{fire}"
+    );
+    let tag = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == tag_id)
+        .unwrap();
+    assert!(tag["per_minute"].is_null(), "{tag}");
+
+    let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
+    let page = format!("/w/{ws}/listening/sources");
+    let html = b.get(&app, &page).await.text().await.unwrap();
+    for want in [
+        "Verbonden",
+        "4321",
+        "1200",
+        "Per minuut",
+        "live stroom",
+        "op een schema opgehaald",
+        "Draait op dit moment niet",
+        "Werkt",
+    ] {
+        assert!(html.contains(want), "{want}: {html}");
+    }
+    assert!(
+        !html.contains(&format!("sources/{fire_id}/sync")),
+        "no fetch now for a stream"
+    );
+    assert!(
+        html.contains("class=\"cell-label\""),
+        "labels for a phone's narrow table"
+    );
+
+    // Refused in the page too, in Dutch.
+    let html = b
+        .post(&app, &page, "kind=jetstream&url=https%3A%2F%2Fx.example")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("begint met wss://"), "{html}");
+
+    // A connected channel's mentions as a source.
+    let channel = store
+        .create_channel(ws, "mastodon", "Bakkerij op Mastodon", b"sealed", now)
+        .await
+        .unwrap();
+    let html = b.get(&app, &page).await.text().await.unwrap();
+    assert!(html.contains("Bakkerij op Mastodon · mastodon"), "{html}");
+    let html = b
+        .post(&app, &page, "kind=channel&channel=999999")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Kies een van de kanalen"), "{html}");
+    let r = b
+        .post(&app, &page, &format!("kind=channel&channel={}", channel.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b.get(&app, &page).await.text().await.unwrap();
+    assert!(html.contains("Vermeldingen van ons kanaal"), "{html}");
+}
