@@ -10,8 +10,8 @@ const ANGRY = 'Wat een slechte service bij Bakkerij De Vries, nooit meer!';
 
 function feedServer() {
   const body = `<?xml version="1.0"?><rss version="2.0"><channel><title>Forum</title><link>https://forum.example/</link>
-<item><guid>https://forum.example/t/1</guid><link>https://forum.example/t/1</link><title>Klacht</title><description>${ANGRY}</description><pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>
-<item><guid>https://forum.example/t/2</guid><link>https://forum.example/t/2</link><title>Weer</title><description>Het regent in Utrecht</description><pubDate>Tue, 01 Dec 2026 11:00:00 GMT</pubDate></item>
+<item><guid>https://forum.example/t/1</guid><link>https://forum.example/t/1</link><title>Klacht</title><description>${ANGRY}</description><pubDate>${new Date(Date.now() - 2 * 3600e3).toUTCString()}</pubDate></item>
+<item><guid>https://forum.example/t/2</guid><link>https://forum.example/t/2</link><title>Weer</title><description>Het regent in Utrecht</description><pubDate>${new Date(Date.now() - 3600e3).toUTCString()}</pubDate></item>
 </channel></rss>`;
   const srv = createServer((_, res) => { res.writeHead(200, { 'Content-Type': 'application/rss+xml' }); res.end(body); });
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${srv.address().port}/feed.xml`, stop: () => srv.close() })));
@@ -58,6 +58,21 @@ test('a query with a typo is explained, a feed is heard, a negative mention is s
     await expect(page.getByText('Het regent in Utrecht')).toHaveCount(0);
     await page.getByRole('link', { name: 'Negatief' }).click();
     await expect(mention).toBeVisible();
+
+    // Alerts: the first query brought two rules; a watched word is added.
+    await page.getByRole('link', { name: 'Waarschuwingen' }).click();
+    await expect(page.getByText('Piek in alle vermeldingen: minstens 10 vermeldingen in 60 minuten en 3 keer het gewone')).toBeVisible();
+    await page.getByLabel('Soort', { exact: true }).selectOption('words');
+    await page.getByLabel('Gevolgde woorden, één per regel (gevolgde woorden)').fill('schimmel');
+    await page.getByRole('button', { name: 'Regel toevoegen' }).click();
+    await expect(page.getByText('De regel is toegevoegd.')).toBeVisible();
+    await expect(page.getByText('Gevolgde woorden in alle vermeldingen: schimmel')).toBeVisible();
+
+    // Share of voice: the brand query against nobody yet, with its share.
+    await page.getByRole('link', { name: 'Terug naar monitoring' }).click();
+    await page.getByRole('link', { name: 'Aandeel in het gesprek' }).click();
+    await expect(page.getByRole('heading', { name: 'Aandeel in het gesprek' })).toBeVisible();
+    await expect(page.getByRole('cell', { name: '100%' })).toBeVisible();
     expect(violations).toEqual([]);
   } finally {
     feed.stop();
