@@ -215,23 +215,7 @@ async fn fire(
     now: i64,
     body: &BodyFn,
 ) -> Result<Option<i64>, StoreError> {
-    let shown = |id: i64| {
-        body(&Alert {
-            id,
-            workspace_id: a.workspace_id,
-            rule_id: Some(a.rule_id),
-            kind: a.kind.clone(),
-            query_id: a.query_id,
-            subject: a.subject.clone(),
-            word: a.word.clone(),
-            observed: a.observed,
-            total: a.total,
-            baseline: a.baseline,
-            window_start: a.window_start,
-            window_end: a.window_end,
-            fired_at: now,
-        })
-    };
+    let shown = |id: i64| body(&a.fired(id, now));
     let id = store.fire_alert(&a, quiet_since, now, told, shown).await?;
     if let Some(id) = id {
         tracing::info!(alert = id, workspace = a.workspace_id, kind = %a.kind, "alert raised");

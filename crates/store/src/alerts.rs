@@ -118,6 +118,27 @@ pub struct NewAlert {
     pub window_end: i64,
 }
 
+impl NewAlert {
+    /// The alert as stored once fired as `id` at `at`.
+    pub fn fired(&self, id: i64, at: i64) -> Alert {
+        Alert {
+            id,
+            workspace_id: self.workspace_id,
+            rule_id: Some(self.rule_id),
+            kind: self.kind.clone(),
+            query_id: self.query_id,
+            subject: self.subject.clone(),
+            word: self.word.clone(),
+            observed: self.observed,
+            total: self.total,
+            baseline: self.baseline,
+            window_start: self.window_start,
+            window_end: self.window_end,
+            fired_at: at,
+        }
+    }
+}
+
 /// A webhook delivery to make (claimed) or made.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Delivery {

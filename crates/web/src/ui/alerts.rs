@@ -9,6 +9,7 @@ use dialoog_domain::Action;
 use serde::Deserialize;
 
 use super::forms::{FieldErrs, UiForm};
+use super::listening::{Done, notice};
 use super::{Page, UiError, WsCtx, html, see_other};
 use crate::AppState;
 use crate::alerts::{self as a, KINDS, RuleInput, WINDOWS};
@@ -81,13 +82,6 @@ pub struct RuleForm {
 pub struct HookForm {
     #[serde(default)]
     url: String,
-}
-
-/// `?done=…`.
-#[derive(Deserialize)]
-pub struct Done {
-    #[serde(default)]
-    done: String,
 }
 
 /// What the page shows besides the stored state: a form's errors, or the
@@ -206,14 +200,7 @@ pub async fn page(
     Query(d): Query<Done>,
 ) -> Result<Response, UiError> {
     w.require(Action::ViewListening)?;
-    let notice = (!d.done.is_empty())
-        .then(|| {
-            w.me.ctx
-                .t
-                .get(&format!("notice.{}", d.done))
-                .map(str::to_owned)
-        })
-        .flatten();
+    let notice = notice(&w, &d.done);
     alerts_page(
         &s,
         w,

@@ -314,10 +314,10 @@ pub struct QueryForm {
 #[derive(Deserialize)]
 pub struct Done {
     #[serde(default)]
-    done: String,
+    pub(super) done: String,
 }
 
-fn notice(w: &WsCtx, done: &str) -> Option<String> {
+pub(super) fn notice(w: &WsCtx, done: &str) -> Option<String> {
     (!done.is_empty())
         .then(|| w.me.ctx.t.get(&format!("notice.{done}")).map(str::to_owned))
         .flatten()

@@ -40,23 +40,7 @@ async fn raise(app: &App, ws: i64, rule: i64, query: i64, now: i64) -> i64 {
         window_start: now - HOUR,
         window_end: now,
     };
-    let shown = |id: i64| {
-        body(&dialoog_store::Alert {
-            id,
-            workspace_id: ws,
-            rule_id: Some(rule),
-            kind: a.kind.clone(),
-            query_id: a.query_id,
-            subject: a.subject.clone(),
-            word: String::new(),
-            observed: 42,
-            total: 42,
-            baseline: 5.14,
-            window_start: a.window_start,
-            window_end: now,
-            fired_at: now,
-        })
-    };
+    let shown = |id: i64| body(&a.fired(id, now));
     app.db
         .store
         .fire_alert(&a, now - HOUR, now, |r| r != "client", shown)
