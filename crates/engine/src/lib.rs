@@ -8,6 +8,7 @@ pub mod cleanup;
 pub mod dispatcher;
 pub mod listen_sources;
 pub mod listening;
+pub mod mention_index;
 pub mod poller;
 pub mod reply;
 pub mod secrets;
