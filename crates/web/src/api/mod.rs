@@ -253,6 +253,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(listening::sync_source))
         .routes(routes!(listening::mentions))
         .routes(routes!(listening::facets))
+        .routes(routes!(listening::get_settings, listening::put_settings))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

@@ -93,6 +93,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/api/v1/workspaces/{ws}/listening/mentions"),
     ("GET", "/api/v1/workspaces/{ws}/listening/facets"),
+    ("GET", "/api/v1/workspaces/{ws}/listening/settings"),
+    ("PUT", "/api/v1/workspaces/{ws}/listening/settings"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),
