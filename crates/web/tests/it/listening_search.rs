@@ -109,7 +109,7 @@ async fn search_uses_the_index_and_retention_empties_page_and_index() {
         .await
         .unwrap();
     assert_eq!(added, 4);
-    assert_eq!(index.last_id() > 0, true);
+    assert!(index.last_id() > 0);
 
     let base = format!("/api/v1/workspaces/{ws}/listening");
     let (s, v) = app
