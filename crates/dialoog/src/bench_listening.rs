@@ -8,7 +8,8 @@
 //!    the start and the end;
 //! 2. search over `N` stored mentions: a three-word query with facets,
 //!    timed on the tantivy index and on an SQLite FTS5 table built over the
-//!    same mentions, one after the other, 200 queries each.
+//!    same mentions, one after the other, 200 queries each (50 below
+//!    1,000,000 mentions).
 //!
 //! Ends with one JSON line (see API.md); the search figures are nested.
 
@@ -234,8 +235,9 @@ async fn search(store: &Store, index_dir: &std::path::Path, n: usize) -> anyhow:
 
     // Three words of one text (longer than three letters), so each query
     // finds at least that text.
+    let rounds = if n >= 1_000_000 { 200 } else { 50 };
     let mut queries: Vec<[String; 3]> = vec![];
-    while queries.len() < 200 {
+    while queries.len() < rounds {
         let words: Vec<String> = texts[rng.below(texts.len())]
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() > 3)
