@@ -4,6 +4,7 @@ mod bench;
 mod bench_calendar;
 mod bench_inbox;
 mod bench_inbox_load;
+mod bench_listening;
 mod bench_scheduler;
 mod bench_sync;
 mod keys;
@@ -118,7 +119,9 @@ enum Command {
         /// `scheduler` (dispatch lag with posts falling due at `--rate`) or
         /// `calendar` (the calendar's month query over generated posts) or
         /// `inbox` (the inbox's first pages with filters at `--rate`, and
-        /// live updates, over generated conversations).
+        /// live updates, over generated conversations) or `listening` (the
+        /// whole listening pipeline with the search index for `--seconds`,
+        /// then search over `--mentions` stored mentions: tantivy and FTS5).
         what: String,
         /// How many items (texts, posts, conversations); default 1,000,000
         /// (`scheduler`: 10,000).
@@ -134,9 +137,14 @@ enum Command {
         /// requests per second (default 200 there).
         #[arg(long)]
         rate: Option<u32>,
-        /// For `inbox`: how long the page requests go on.
+        /// For `inbox`: how long the page requests go on; for `listening`:
+        /// how long the pipeline runs.
         #[arg(long, default_value_t = 60)]
         seconds: u32,
+        /// For `listening`: how many stored mentions the search part times
+        /// tantivy and FTS5 over.
+        #[arg(long, default_value_t = 1_000_000)]
+        mentions: usize,
         /// For `inbox`: new inbound items whose live update is timed.
         #[arg(long, default_value_t = 100)]
         live_items: usize,
@@ -230,6 +238,9 @@ async fn main() -> anyhow::Result<()> {
                 },
                 cipher.clone(),
             );
+            if let Some(index) = work::open_search(&db.data) {
+                state.set_mention_index(index);
+            }
             let work = work::Work::start(&store, &cipher, dispatch.config(), &state);
             let app = dialoog_web::app(state);
             tracing::info!(
@@ -268,6 +279,7 @@ async fn main() -> anyhow::Result<()> {
             connector,
             rate,
             seconds,
+            mentions,
             live_items,
             dispatchers,
             database_url,
@@ -297,9 +309,17 @@ async fn main() -> anyhow::Result<()> {
                     })
                     .await?
                 }
+                "listening" => {
+                    bench_listening::run(&bench_listening::ListeningBench {
+                        seconds,
+                        mentions,
+                        queries,
+                    })
+                    .await?
+                }
                 other => {
                     anyhow::bail!(
-                        "unknown benchmark {other:?}; available: text, sync, scheduler, calendar, inbox"
+                        "unknown benchmark {other:?}; available: text, sync, scheduler, calendar, inbox, listening"
                     )
                 }
             };

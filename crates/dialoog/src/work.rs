@@ -2,13 +2,30 @@
 //! listening sources with their alerts and webhook deliveries, telling the
 //! team of customers waiting past the answer target, the dispatcher, topping up recurring posts (with, once an hour, removing
 //! images no post uses after a day's grace) and, where SMTP is set up,
-//! mailing notifications.
+//! mailing notifications; keeping the search index of mentions caught up
+//! and removing mentions older than their workspace keeps them.
 
 use dialoog_engine::Cipher;
 use dialoog_engine::dispatcher::DispatcherConfig;
+use dialoog_search::{MentionSearch, TantivyIndex};
 use dialoog_store::Store;
 use dialoog_web::AppState;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Opens the search index of mentions in `data/search` (with PostgreSQL
+/// too: the data folder holds it). `None` when it cannot be opened (a
+/// read-only or full disk): searches then go to the store.
+pub fn open_search(data: &Path) -> Option<Arc<dyn MentionSearch>> {
+    match TantivyIndex::open(&data.join("search")) {
+        Ok(ix) => Some(Arc::new(ix)),
+        Err(e) => {
+            tracing::error!(error = %e, "search index unavailable; searching the database instead");
+            None
+        }
+    }
+}
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -142,6 +159,23 @@ impl Work {
             store.clone(),
             cipher.clone(),
             Duration::from_secs(2),
+            stopped(rx.clone()),
+        )));
+        // The search index catches up from the store at once, then a step a
+        // second; retention runs at start and then hourly.
+        let index = web.mention_index();
+        if let Some(ix) = &index {
+            tasks.push(tokio::spawn(dialoog_engine::mention_index::run(
+                store.clone(),
+                Arc::clone(ix),
+                Duration::from_secs(1),
+                stopped(rx.clone()),
+            )));
+        }
+        tasks.push(tokio::spawn(dialoog_engine::mention_index::run_retention(
+            store.clone(),
+            index,
+            dialoog_engine::mention_index::RETENTION_EVERY,
             stopped(rx.clone()),
         )));
         if web.config.mailer.is_some() {

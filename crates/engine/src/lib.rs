@@ -10,6 +10,7 @@ pub mod dispatcher;
 pub mod listen_sources;
 pub mod listen_streams;
 pub mod listening;
+pub mod mention_index;
 pub mod poller;
 pub mod reply;
 pub mod secrets;

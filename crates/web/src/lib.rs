@@ -18,6 +18,7 @@ pub mod ical;
 pub mod import;
 pub mod inbox;
 pub mod listening;
+pub mod listening_search;
 pub mod mail;
 pub mod media;
 pub mod metrics;
@@ -86,6 +87,9 @@ pub struct Inner {
         tokio::sync::OnceCell<Arc<tokio::sync::Mutex<dialoog_engine::listening::Pipeline>>>,
     /// Images from outside, fetched through Dialoog.
     pub images: remote_media::ImageProxy,
+    /// The search index of mentions, once set (see
+    /// [`AppState::set_mention_index`]).
+    pub mention_index: std::sync::OnceLock<Arc<dyn dialoog_search::MentionSearch>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -108,6 +112,7 @@ impl AppState {
             cipher,
             presence: presence::Presence::default(),
             listening: tokio::sync::OnceCell::new(),
+            mention_index: std::sync::OnceLock::new(),
         }))
     }
 }

@@ -335,7 +335,10 @@ pub async fn mentions(
     limit: i64,
 ) -> Result<Vec<(Mention, Vec<i64>)>> {
     access(state, user, ws, Action::ViewListening).await?;
-    let found = state.store.mentions(ws, filter, limit).await?;
+    let found = match crate::listening_search::indexed_page(state, ws, filter, limit).await? {
+        Some(found) => found,
+        None => state.store.mentions(ws, filter, limit).await?,
+    };
     let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
     let pairs = state.store.mention_query_ids(&ids).await?;
     Ok(found
@@ -355,6 +358,9 @@ pub async fn facets(
     filter: &MentionFilter,
 ) -> Result<Facets> {
     access(state, user, ws, Action::ViewListening).await?;
+    if let Some(fc) = crate::listening_search::indexed_facets(state, ws, filter).await {
+        return Ok(fc);
+    }
     Ok(state.store.mention_facets(ws, filter).await?)
 }
 

@@ -8,5 +8,6 @@ mod inbox_search;
 mod listening;
 mod media_cleanup;
 mod queue_props;
+mod retention;
 mod schedule;
 mod story;

@@ -478,3 +478,38 @@ pub async fn facets(
         days,
     }))
 }
+
+/// A workspace's listening settings.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ListeningSettingsDto {
+    /// How many days mentions are kept (1 to 3650; 365 unless chosen);
+    /// older ones are removed from the list and from search.
+    pub keep_days: i64,
+}
+
+/// The workspace's listening settings.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/listening/settings", tag = "listening", security(("bearer" = [])),
+    params(("ws" = i64, Path)),
+    responses((status = 200, body = ListeningSettingsDto), (status = 404, body = Problem)))]
+pub async fn get_settings(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+) -> ApiResult<Json<ListeningSettingsDto>> {
+    let keep_days = crate::listening_search::keep_days(&s, &u, ws).await?;
+    Ok(Json(ListeningSettingsDto { keep_days }))
+}
+
+/// Changes the workspace's listening settings (owners and managers).
+#[utoipa::path(put, path = "/api/v1/workspaces/{ws}/listening/settings", tag = "listening", security(("bearer" = [])),
+    params(("ws" = i64, Path)), request_body = ListeningSettingsDto,
+    responses((status = 200, body = ListeningSettingsDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_settings(
+    State(s): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(ws): Path<i64>,
+    ApiJson(b): ApiJson<ListeningSettingsDto>,
+) -> ApiResult<Json<ListeningSettingsDto>> {
+    let keep_days = crate::listening_search::set_keep_days(&s, &u, ws, b.keep_days).await?;
+    Ok(Json(ListeningSettingsDto { keep_days }))
+}

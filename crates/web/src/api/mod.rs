@@ -260,6 +260,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::set_webhook, alerts::delete_webhook))
         .routes(routes!(alerts::share_of_voice))
         .routes(routes!(alerts::rising_terms))
+        .routes(routes!(listening::get_settings, listening::put_settings))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::read_notifications))
         .routes(routes!(crate::metrics::healthz))

@@ -297,6 +297,17 @@ struct QueriesView {
     errors: FieldErrs,
     notice: Option<String>,
     can_manage: bool,
+    /// How many days mentions are kept (as typed, after an error).
+    keep_days: String,
+    /// Owners and managers choose it.
+    can_settle: bool,
+}
+
+/// The retention form.
+#[derive(Deserialize, Default, Clone)]
+pub struct RetentionForm {
+    #[serde(default)]
+    keep_days: String,
 }
 
 /// The query form.
@@ -330,13 +341,23 @@ async fn queries_page(
     input: QueryForm,
     errors: FieldErrs,
     notice: Option<String>,
+    kept: Option<String>,
 ) -> Result<Response, UiError> {
     let t = w.me.ctx.t;
     let ws = w.m.workspace.id;
     let queries = listening::queries(s, &w.me.user, ws)
         .await
         .map_err(|e| UiError(e, t))?;
+    let keep_days = match &kept {
+        Some(k) => k.clone(),
+        None => crate::listening_search::keep_days(s, &w.me.user, ws)
+            .await
+            .map_err(|e| UiError(e, t))?
+            .to_string(),
+    };
     let view = QueriesView {
+        keep_days,
+        can_settle: w.m.role.can(Action::EditSettings),
         page: w.page.at(&format!("/w/{ws}/listening")),
         can_manage: w.m.role.can(Action::ManageListening),
         ws,
@@ -358,7 +379,16 @@ pub async fn queries(
 ) -> Result<Response, UiError> {
     w.require(Action::ViewListening)?;
     let n = notice(&w, &d.done);
-    queries_page(&s, w, -1, QueryForm::default(), FieldErrs::default(), n).await
+    queries_page(
+        &s,
+        w,
+        -1,
+        QueryForm::default(),
+        FieldErrs::default(),
+        n,
+        None,
+    )
+    .await
 }
 
 async fn after_query(
@@ -375,7 +405,7 @@ async fn after_query(
         Ok(()) => Ok(see_other(&format!("/w/{ws}/listening/queries?done={done}"))),
         Err(e @ AppError::Invalid(_)) => {
             let errors = FieldErrs::from_error(e, t)?;
-            queries_page(s, w, editing, input, errors, None).await
+            queries_page(s, w, editing, input, errors, None, None).await
         }
         Err(e) => Err(UiError(e, t)),
     }
@@ -422,6 +452,42 @@ pub async fn delete_query(
     w.require(Action::ManageListening)?;
     let r = listening::delete_query(&s, &w.me.user, w.m.workspace.id, id).await;
     after_query(&s, w, id, QueryForm::default(), r, "query_removed").await
+}
+
+/// `POST /w/{ws}/listening/retention`: how many days mentions are kept.
+pub async fn set_retention(
+    State(s): State<AppState>,
+    w: WsCtx,
+    UiForm(f): UiForm<RetentionForm>,
+) -> Result<Response, UiError> {
+    w.require(Action::EditSettings)?;
+    let t = w.me.ctx.t;
+    let ws = w.m.workspace.id;
+    let r = match crate::listening_search::parse_keep_days(&f.keep_days) {
+        Ok(days) => crate::listening_search::set_keep_days(&s, &w.me.user, ws, days)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!(
+            "/w/{ws}/listening/queries?done=retention_saved"
+        ))),
+        Err(e @ AppError::Invalid(_)) => {
+            let errors = FieldErrs::from_error(e, t)?;
+            queries_page(
+                &s,
+                w,
+                -1,
+                QueryForm::default(),
+                errors,
+                None,
+                Some(f.keep_days),
+            )
+            .await
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 /// A source as shown.

@@ -99,6 +99,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/w/{ws}/listening/queries"),
     ("POST", "/w/{ws}/listening/queries/{id}"),
     ("POST", "/w/{ws}/listening/queries/{id}/delete"),
+    ("POST", "/w/{ws}/listening/retention"),
     ("GET", "/w/{ws}/listening/sources"),
     ("POST", "/w/{ws}/listening/sources"),
     ("POST", "/w/{ws}/listening/sources/{id}/sync"),
@@ -267,6 +268,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/w/{ws}/listening/queries/{id}/delete",
             post(listening::delete_query),
+        )
+        .route(
+            "/w/{ws}/listening/retention",
+            post(listening::set_retention),
         )
         .route(
             "/w/{ws}/listening/sources",

@@ -104,6 +104,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/workspaces/{ws}/listening/webhook"),
     ("GET", "/api/v1/workspaces/{ws}/listening/share-of-voice"),
     ("GET", "/api/v1/workspaces/{ws}/listening/rising-terms"),
+    ("GET", "/api/v1/workspaces/{ws}/listening/settings"),
+    ("PUT", "/api/v1/workspaces/{ws}/listening/settings"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read"),
     ("GET", "/healthz"),

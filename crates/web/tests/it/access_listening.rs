@@ -146,6 +146,20 @@ pub fn api() -> Vec<(
             None,
             StatusCode::OK,
         ),
+        (
+            "GET",
+            "/api/v1/workspaces/{ws}/listening/settings",
+            Action::ViewListening,
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "PUT",
+            "/api/v1/workspaces/{ws}/listening/settings",
+            Action::EditSettings,
+            Some(json!({"keep_days": 90})),
+            StatusCode::OK,
+        ),
     ]
 }
 
@@ -205,6 +219,12 @@ pub fn ui() -> Vec<(&'static str, &'static str, Action, String)> {
             "/w/{ws}/listening/sources",
             Action::ManageListening,
             "kind=rss&url=ftp%3A%2F%2Fx.nl",
+        ),
+        (
+            "POST",
+            "/w/{ws}/listening/retention",
+            Action::EditSettings,
+            "keep_days=tien",
         ),
         (
             "POST",

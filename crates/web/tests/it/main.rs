@@ -21,6 +21,7 @@ mod import;
 mod inbox;
 mod inbox_networks;
 mod listening;
+mod listening_search;
 mod mail;
 mod mastodon;
 mod notifications;

@@ -1,0 +1,290 @@
+//! `dialoog bench listening [--seconds S] [--mentions N] [--queries Q]`, on
+//! SQLite in a temporary folder:
+//!
+//! 1. the whole listening pipeline (match against `Q` queries, language,
+//!    sentiment, near-copy folding, storing) with the search index kept
+//!    caught up beside it, fed generated Dutch and English posts in batches
+//!    of 1,000 for `S` seconds: posts per second, and the resident memory at
+//!    the start and the end;
+//! 2. search over `N` stored mentions: a three-word query with facets,
+//!    timed on the tantivy index and on an SQLite FTS5 table built over the
+//!    same mentions, one after the other, 200 queries each (50 below
+//!    1,000,000 mentions).
+//!
+//! Ends with one JSON line (see API.md); the search figures are nested.
+
+use crate::bench::{peak_rss_bytes, percentile, round};
+use dialoog_engine::listening::{Incoming, Origin, Pipeline};
+use dialoog_engine::mention_index;
+use dialoog_search::{MentionSearch, SearchFilter, TantivyIndex};
+use dialoog_store::{NewMention, NewOwner, Store};
+use dialoog_text::eval::{sample_queries, sample_texts};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The benchmark's settings.
+pub struct ListeningBench {
+    /// How long the pipeline runs.
+    pub seconds: u32,
+    /// How many mentions the search part stores.
+    pub mentions: usize,
+    /// How many queries the pipeline matches.
+    pub queries: usize,
+}
+
+/// The process's resident memory now.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+async fn owner(store: &Store, now: i64) -> anyhow::Result<i64> {
+    let (_, ws) = store
+        .setup(
+            &NewOwner {
+                organisation: "Bench",
+                name: "Bench",
+                email: "bench@example.nl",
+                password_hash: "-",
+                locale: "nl",
+                timezone: "Europe/Amsterdam",
+            },
+            now,
+        )
+        .await?;
+    Ok(ws.id)
+}
+
+/// Runs both parts; the temporary folder is removed afterwards.
+pub async fn run(b: &ListeningBench) -> anyhow::Result<Value> {
+    let (pipeline_store, place) = crate::bench_calendar::open(None).await?;
+    let crate::bench_calendar::Place::Dir(dir) = place else {
+        anyhow::bail!("the listening bench runs on SQLite");
+    };
+    let out = async {
+        let pipe = pipeline(&pipeline_store, &dir.join("search-a"), b).await?;
+        pipeline_store.close().await;
+        let store = Store::connect(&format!("sqlite://{}/search.db", dir.display())).await?;
+        store.migrate().await?;
+        let search = search(&store, &dir.join("search-b"), b.mentions).await?;
+        store.close().await;
+        anyhow::Ok((pipe, search))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut pipe, search) = out?;
+    pipe["search"] = search;
+    pipe["peak_rss_bytes"] = peak_rss_bytes().into();
+    Ok(pipe)
+}
+
+async fn pipeline(
+    store: &Store,
+    index_dir: &std::path::Path,
+    b: &ListeningBench,
+) -> anyhow::Result<Value> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let ws = owner(store, now).await?;
+    let mut made = 0usize;
+    for (i, q) in sample_queries(b.queries, 7).iter().enumerate() {
+        if dialoog_text::query::parse(q).is_ok()
+            && store
+                .create_listening_query(ws, &format!("q{i}"), q, "brand", now)
+                .await
+                .is_ok()
+        {
+            made += 1;
+        }
+    }
+    let source = store
+        .create_source(ws, "mastodon_public", "https://bench.example", "Bench", now)
+        .await?;
+    let index: Arc<dyn MentionSearch> = Arc::new(TantivyIndex::open(index_dir)?);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let indexer = tokio::spawn(mention_index::run(
+        store.clone(),
+        Arc::clone(&index),
+        Duration::from_secs(1),
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    let mut p = Pipeline::new(store.clone(), now).await?;
+    let origin = Origin {
+        source: "mastodon".into(),
+        kind: "mastodon_public".into(),
+        listeners: vec![(source.id, ws)],
+    };
+    let texts = sample_texts(20_000, 42);
+    let rss_start = rss_bytes();
+    let start = Instant::now();
+    let limit = Duration::from_secs(u64::from(b.seconds.max(1)));
+    let (mut posts, mut stored, mut copies) = (0usize, 0u64, 0u64);
+    let mut batch = Vec::with_capacity(1000);
+    while start.elapsed() < limit {
+        batch.clear();
+        for _ in 0..1000 {
+            let t = &texts[posts % texts.len()];
+            batch.push(Incoming {
+                key: format!("https://bench.example/{posts}"),
+                url: None,
+                author_id: format!("a{}", posts % 5000),
+                author_name: format!("Auteur {}", posts % 5000),
+                author_handle: None,
+                reach: None,
+                text: t.clone(),
+                lang_hint: None,
+                published_at: now - (posts as i64 % 86_400) * 1000,
+            });
+            posts += 1;
+        }
+        let at = now + start.elapsed().as_millis() as i64;
+        let o = p.process(&origin, &batch, at).await?;
+        stored += o.stored;
+        copies += o.copies;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let rss_end = rss_bytes();
+    let _ = stop_tx.send(true);
+    let _ = indexer.await;
+    let lag_start = Instant::now();
+    mention_index::catch_up(store, &index, now).await?;
+    let catch_up_seconds = lag_start.elapsed().as_secs_f64();
+    Ok(json!({
+        "what": "listening",
+        "items": posts,
+        "seconds": round(seconds),
+        "items_per_second": (posts as f64 / seconds).round(),
+        "queries": made,
+        "mentions_stored": stored,
+        "copies_folded": copies,
+        "index_catch_up_after_seconds": round(catch_up_seconds),
+        "rss_start_bytes": rss_start,
+        "rss_end_bytes": rss_end,
+    }))
+}
+
+/// Fills `n` mentions over 10 workspaces and 30 days, indexes them, builds
+/// FTS5, then times the same three-word queries on both.
+async fn search(store: &Store, index_dir: &std::path::Path, n: usize) -> anyhow::Result<Value> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let first = owner(store, now).await?;
+    let texts = sample_texts(50_000, 9);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let kinds = ["rss", "mastodon_public", "jetstream"];
+    let sentiments = ["positive", "neutral", "negative"];
+    let fill = Instant::now();
+    let mut batch: Vec<NewMention> = Vec::with_capacity(5000);
+    for i in 0..n {
+        let t = &texts[rng.below(texts.len())];
+        let doc = dialoog_text::Doc::new(t);
+        batch.push(NewMention {
+            workspace_id: first,
+            source_id: None,
+            source_kind: kinds[rng.below(3)].into(),
+            key: format!("k{i}"),
+            url: None,
+            author_id: format!("a{}", rng.below(10_000)),
+            author_name: "Auteur".into(),
+            author_handle: None,
+            reach: None,
+            text: t.clone(),
+            lang: dialoog_text::lang::detect(&doc).map(|l| l.code().to_owned()),
+            sentiment: sentiments[rng.below(3)].into(),
+            score: 0.0,
+            fingerprint: 0,
+            copy_of: None,
+            query_ids: vec![],
+            published_at: now - rng.below(30 * 86_400) as i64 * 1000,
+        });
+        if batch.len() == 5000 || i + 1 == n {
+            store.insert_mentions(&batch, now).await?;
+            batch.clear();
+        }
+    }
+    let fill_seconds = fill.elapsed().as_secs_f64();
+    let index: Arc<dyn MentionSearch> = Arc::new(TantivyIndex::open(index_dir)?);
+    let t0 = Instant::now();
+    mention_index::catch_up(store, &index, now).await?;
+    let index_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    store.bench_fts_build().await?;
+    let fts_build_seconds = t1.elapsed().as_secs_f64();
+
+    // Three words of one text (longer than three letters), so each query
+    // finds at least that text.
+    let rounds = if n >= 1_000_000 { 200 } else { 50 };
+    let mut queries: Vec<[String; 3]> = vec![];
+    while queries.len() < rounds {
+        let words: Vec<String> = texts[rng.below(texts.len())]
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 3)
+            .map(str::to_lowercase)
+            .collect();
+        if words.len() >= 3 {
+            let a = rng.below(words.len() - 2);
+            queries.push([words[a].clone(), words[a + 1].clone(), words[a + 2].clone()]);
+        }
+    }
+    let (mut tantivy_ms, mut fts_ms) = (vec![], vec![]);
+    let (mut tantivy_hits, mut fts_hits) = (0usize, 0usize);
+    for q in &queries {
+        let f = SearchFilter {
+            q: q.join(" "),
+            ..SearchFilter::default()
+        };
+        let ix = Arc::clone(&index);
+        let t = Instant::now();
+        let found = tokio::task::spawn_blocking(move || ix.search(first, &f, 50, true)).await??;
+        tantivy_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        tantivy_hits += found.ids.len();
+    }
+    for q in &queries {
+        let m = q
+            .iter()
+            .map(|w| format!("\"{}\"", w.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let t = Instant::now();
+        let (ids, _) = store.bench_fts_search(first, &m, 50).await?;
+        fts_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        fts_hits += ids.len();
+    }
+    tantivy_ms.sort_by(f64::total_cmp);
+    fts_ms.sort_by(f64::total_cmp);
+    Ok(json!({
+        "mentions": n,
+        "fill_seconds": round(fill_seconds),
+        "index_seconds": round(index_seconds),
+        "fts5_build_seconds": round(fts_build_seconds),
+        "queries": queries.len(),
+        "tantivy_p50_ms": round(percentile(&tantivy_ms, 0.5)),
+        "tantivy_p95_ms": round(percentile(&tantivy_ms, 0.95)),
+        "tantivy_hits_per_query": round(tantivy_hits as f64 / queries.len() as f64),
+        "fts5_p50_ms": round(percentile(&fts_ms, 0.5)),
+        "fts5_p95_ms": round(percentile(&fts_ms, 0.95)),
+        "fts5_hits_per_query": round(fts_hits as f64 / queries.len() as f64),
+    }))
+}
