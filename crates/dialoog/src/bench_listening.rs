@@ -11,7 +11,13 @@
 //!    same mentions, one after the other, 200 queries each (50 below
 //!    1,000,000 mentions).
 //!
-//! Ends with one JSON line (see API.md); the search figures are nested.
+//! 3. alert latency: after part 1, on the same pipeline with the alert
+//!    loop running as `dialoog serve` runs it, 40 times a new watched-word
+//!    rule and a batch of 1,000 posts one of which has the word: the time
+//!    from handing the batch to the pipeline until the alert is stored.
+//!
+//! Ends with one JSON line (see API.md); the search and alert figures are
+//! nested.
 
 use crate::bench::{peak_rss_bytes, percentile, round};
 use dialoog_engine::listening::{Incoming, Origin, Pipeline};
@@ -167,6 +173,7 @@ async fn pipeline(
     }
     let seconds = start.elapsed().as_secs_f64();
     let rss_end = rss_bytes();
+    let alerts = alert_latency(store, &mut p, &origin, ws, &texts, now).await?;
     let _ = stop_tx.send(true);
     let _ = indexer.await;
     let lag_start = Instant::now();
@@ -183,6 +190,83 @@ async fn pipeline(
         "index_catch_up_after_seconds": round(catch_up_seconds),
         "rss_start_bytes": rss_start,
         "rss_end_bytes": rss_end,
+        "alerts": alerts,
+    }))
+}
+
+/// Part 3: from a batch's arrival to its alert, with the real alert loop.
+async fn alert_latency(
+    store: &Store,
+    p: &mut Pipeline,
+    origin: &Origin,
+    ws: i64,
+    texts: &[String],
+    now: i64,
+) -> anyhow::Result<Value> {
+    const SAMPLES: usize = 40;
+    store
+        .create_listening_query(ws, "alarm", "alarmmeting", "brand", now)
+        .await?;
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let body: dialoog_engine::alerts::BodyFn = Arc::new(|a| a.id.to_string());
+    let alert_loop = tokio::spawn(dialoog_engine::alerts::run(
+        store.clone(),
+        p.signals(),
+        body,
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    let mut ms = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let word = format!("alarmwoord{i}");
+        let rule = dialoog_store::NewAlertRule {
+            kind: "words".into(),
+            query_id: None,
+            factor: 3.0,
+            min_count: 1,
+            share: 0.4,
+            words: word.clone(),
+            window_minutes: 60,
+        };
+        store.create_alert_rule(ws, &rule, now).await?;
+        let batch: Vec<Incoming> = (0..1000)
+            .map(|j| Incoming {
+                key: format!("https://bench.example/alert/{i}/{j}"),
+                url: None,
+                author_id: format!("a{j}"),
+                author_name: format!("Auteur {j}"),
+                author_handle: None,
+                reach: None,
+                text: if j == 500 {
+                    format!("alarmmeting {word}: {}", texts[i % texts.len()])
+                } else {
+                    texts[(i * 1000 + j) % texts.len()].clone()
+                },
+                lang_hint: None,
+                published_at: now,
+            })
+            .collect();
+        let before = store.alerts(ws, 1000).await?.len();
+        let t0 = Instant::now();
+        p.process(origin, &batch, jiff::Timestamp::now().as_millisecond())
+            .await?;
+        let deadline = t0 + Duration::from_secs(30);
+        while store.alerts(ws, 1000).await?.len() == before {
+            anyhow::ensure!(Instant::now() < deadline, "no alert within 30 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let _ = stop_tx.send(true);
+    let _ = alert_loop.await;
+    ms.sort_by(f64::total_cmp);
+    Ok(json!({
+        "samples": SAMPLES,
+        "batch_posts": 1000,
+        "p50_ms": round(percentile(&ms, 0.5)),
+        "p99_ms": round(percentile(&ms, 0.99)),
+        "max_ms": round(ms.last().copied().unwrap_or(0.0)),
     }))
 }
 

@@ -295,12 +295,17 @@ impl Pipeline {
                         .entry(m.workspace_id)
                         .or_default()
                         .extend(m.query_ids.iter().copied());
-                    for w in words {
-                        touched.words.entry(w).or_insert((m.workspace_id, 0)).1 += 1;
-                    }
                 }
                 Stored::Copy(_) => out.copies += 1,
-                Stored::Known => out.known += 1,
+                Stored::Known => {
+                    out.known += 1;
+                    continue;
+                }
+            }
+            // A near-copy is a new post all the same: a watched word in it
+            // is news (volume counts it once, on its original).
+            for w in words {
+                touched.words.entry(w).or_insert((m.workspace_id, 0)).1 += 1;
             }
         }
         self.signals.add(touched);
