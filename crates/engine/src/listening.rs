@@ -137,6 +137,49 @@ pub struct Pipeline {
     scratch: Scratch,
     watch: Watch,
     signals: Arc<Signals>,
+    held: HeldUp,
+}
+
+/// Why the pipeline is not storing, and since when: set when a batch
+/// cannot be stored, cleared when one is. Streams and polled sources keep
+/// what they heard and hand it again, so nothing is lost meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// Since when (ms).
+    pub since: i64,
+    /// The disk is full (else the database failed otherwise).
+    pub full: bool,
+}
+
+/// Where the pipeline says whether it is held up; cheap to clone and read
+/// from elsewhere (the sources page) while the pipeline works.
+#[derive(Debug, Clone, Default)]
+pub struct HeldUp(Arc<std::sync::Mutex<Option<Held>>>);
+
+impl HeldUp {
+    /// Whether, why and since when the pipeline is held up.
+    #[must_use]
+    pub fn get(&self) -> Option<Held> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn record<T>(&self, r: &Result<T, StoreError>, now: i64) {
+        let mut held = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match r {
+            Ok(_) => *held = None,
+            Err(e) => {
+                let full = matches!(e, StoreError::Full);
+                let since = held.filter(|h| h.full == full).map_or(now, |h| h.since);
+                *held = Some(Held { since, full });
+            }
+        }
+    }
 }
 
 impl Pipeline {
@@ -156,6 +199,7 @@ impl Pipeline {
             scratch: Scratch::default(),
             watch: Watch::default(),
             signals: Arc::default(),
+            held: HeldUp::default(),
         };
         p.refresh().await?;
         Ok(p)
@@ -164,6 +208,11 @@ impl Pipeline {
     /// Where the pipeline tells the alert loop what it stored.
     pub fn signals(&self) -> Arc<Signals> {
         self.signals.clone()
+    }
+
+    /// Where the pipeline says whether it is held up.
+    pub fn held(&self) -> HeldUp {
+        self.held.clone()
     }
 
     /// Compiles the queries (and watched words) again when any changed
@@ -191,8 +240,20 @@ impl Pipeline {
     }
 
     /// Runs a batch through the pipeline and stores what the queries of
-    /// the listening workspaces found.
+    /// the listening workspaces found; nothing of it when it fails (the
+    /// pipeline is then held up until a batch is stored again).
     pub async fn process(
+        &mut self,
+        origin: &Origin,
+        posts: &[Incoming],
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let r = self.process_batch(origin, posts, now).await;
+        self.held.record(&r, now);
+        r
+    }
+
+    async fn process_batch(
         &mut self,
         origin: &Origin,
         posts: &[Incoming],

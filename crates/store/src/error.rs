@@ -15,6 +15,10 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The disk (or the database's allowed size) is full: nothing of
+    /// this write was stored; what was stored before is intact.
+    #[error("the disk is full")]
+    Full,
     /// Any other database error.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -25,7 +29,34 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::Database(d) if d.code().as_deref().is_some_and(is_full_code) => {
+                StoreError::Full
+            }
+            sqlx::Error::Io(io) if io.raw_os_error() == Some(ENOSPC) => StoreError::Full,
             _ => StoreError::Database(e),
         }
+    }
+}
+
+/// "No space left on device".
+const ENOSPC: i32 = 28;
+
+/// SQLite's `SQLITE_FULL` (13, in the low byte of an extended code) and
+/// PostgreSQL's `disk_full` (53100).
+fn is_full_code(code: &str) -> bool {
+    code == "53100" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 13)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_full_code;
+
+    #[test]
+    fn full_disks_are_known_by_their_codes() {
+        assert!(is_full_code("13"));
+        assert!(is_full_code("53100"));
+        assert!(!is_full_code("2067"), "a unique violation");
+        assert!(!is_full_code("23505"));
+        assert!(!is_full_code("5"), "busy");
     }
 }

@@ -130,25 +130,30 @@ impl Store {
                 max_connections: max,
             })
         } else if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            let max = 8;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max)
-                .min_connections(1)
-                .connect_with(opts)
-                .await?;
-            Ok(Self {
-                backend: Backend::Sqlite(pool),
-                max_connections: max,
-            })
+            Self::connect_sqlite(SqliteConnectOptions::from_str(url)?).await
         } else {
             Err(StoreError::UnsupportedUrl)
         }
+    }
+
+    /// An SQLite pool with the house settings on top of `opts`.
+    pub(crate) async fn connect_sqlite(opts: SqliteConnectOptions) -> Result<Self> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let max = 8;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(Self {
+            backend: Backend::Sqlite(pool),
+            max_connections: max,
+        })
     }
 
     /// Applies every migration not yet applied; safe to run at each start.

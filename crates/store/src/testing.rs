@@ -84,6 +84,58 @@ impl TestDb {
     }
 }
 
+/// A full disk, on SQLite: a store whose connections may not grow the
+/// database file, and filler rows that take up room and give it back.
+impl TestDb {
+    /// The SQLite file's size in pages.
+    pub async fn pages(&self) -> i64 {
+        let crate::Backend::Sqlite(p) = &self.store.backend else {
+            panic!("a full disk is made on SQLite");
+        };
+        sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(p)
+            .await
+            .unwrap()
+    }
+
+    /// A second store on this SQLite file whose connections cannot grow
+    /// it past `max_pages` pages: a write that needs more room fails as
+    /// on a full disk ([`crate::StoreError::Full`]), and succeeds again
+    /// once rows are removed (their pages are reused).
+    pub async fn capped(&self, max_pages: i64) -> Store {
+        let opts = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&self.url)
+            .unwrap()
+            .pragma("max_page_count", max_pages.to_string());
+        Store::connect_sqlite(opts).await.unwrap()
+    }
+
+    /// Grows the file to at least `pages` pages with filler rows, through
+    /// this (uncapped) store.
+    pub async fn grow_to(&self, pages: i64) {
+        self.store
+            .execute_admin("CREATE TABLE IF NOT EXISTS test_filler (b BLOB NOT NULL)")
+            .await
+            .unwrap();
+        while self.pages().await < pages {
+            self.store
+                .execute_admin(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+                     INSERT INTO test_filler (b) SELECT zeroblob(3000) FROM n",
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Removes the filler rows: their room can be written again.
+    pub async fn free_filler(&self) {
+        self.store
+            .execute_admin("DELETE FROM test_filler")
+            .await
+            .unwrap();
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {

@@ -95,6 +95,9 @@ pub enum AppError {
     /// A conversation step that cannot be done (see the code).
     #[error("inbox: {0:?}")]
     Inbox(crate::inbox::InboxError),
+    /// The disk is full: nothing of this request was stored.
+    #[error("storage full")]
+    StorageFull,
     /// Something broke on our side; the id is in the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -128,6 +131,7 @@ impl AppError {
             AppError::PostSent => "post_sent",
             AppError::NetworkSignInInvalid => "network_sign_in_invalid",
             AppError::Network(_) => "network_error",
+            AppError::StorageFull => "storage_full",
             AppError::Internal(_) => "internal_error",
             AppError::Approval(e) => e.code(),
             AppError::Inbox(e) => e.code(),
@@ -158,6 +162,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Network(_) => StatusCode::BAD_GATEWAY,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Approval(e) => e.status(),
             AppError::Inbox(_) => StatusCode::CONFLICT,
@@ -205,6 +210,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Full => {
+                tracing::error!("a write was refused: the disk is full");
+                AppError::StorageFull
+            }
             other => AppError::internal(other),
         }
     }

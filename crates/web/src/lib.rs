@@ -83,8 +83,10 @@ pub struct Inner {
     /// Who has which conversation open.
     pub presence: presence::Presence,
     /// The listening pipeline, once made (see [`AppState::pipeline`]).
-    pub listening:
-        tokio::sync::OnceCell<Arc<tokio::sync::Mutex<dialoog_engine::listening::Pipeline>>>,
+    pub listening: tokio::sync::OnceCell<(
+        dialoog_engine::listening::HeldUp,
+        Arc<tokio::sync::Mutex<dialoog_engine::listening::Pipeline>>,
+    )>,
     /// Images from outside, fetched through Dialoog.
     pub images: remote_media::ImageProxy,
     /// The search index of mentions, once set (see

@@ -372,9 +372,15 @@ impl AppState {
             .get_or_try_init(|| async {
                 Pipeline::new(self.store.clone(), now_ms())
                     .await
-                    .map(|p| Arc::new(Mutex::new(p)))
+                    .map(|p| (p.held(), Arc::new(Mutex::new(p))))
             })
             .await
-            .cloned()
+            .map(|(_, p)| Arc::clone(p))
+    }
+
+    /// Whether the listening pipeline is held up (nothing when it was not
+    /// made yet), without waiting for it.
+    pub fn listening_held(&self) -> Option<dialoog_engine::listening::Held> {
+        self.listening.get().and_then(|(h, _)| h.get())
     }
 }

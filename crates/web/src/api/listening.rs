@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use dialoog_domain::time::parse_rfc3339;
 use dialoog_engine::listen_sources::CHANNEL;
+use dialoog_engine::listening::Held;
 use dialoog_networks::listen::SourceInput;
 use dialoog_store::{ListeningQuery, MentionFilter, Source};
 use serde::{Deserialize, Serialize};
@@ -155,9 +156,21 @@ pub struct SourceDto {
     /// For a running stream: posts heard in the last minute (absent as
     /// `live_status`).
     pub per_minute: Option<i64>,
+    /// Present while listening is on hold because what is heard cannot be
+    /// stored (every source waits; nothing heard is lost).
+    pub on_hold: Option<OnHoldDto>,
 }
 
-fn source_dto(s: Source) -> SourceDto {
+/// Why listening is on hold, and since when.
+#[derive(Serialize, ToSchema)]
+pub struct OnHoldDto {
+    /// `disk_full`, or `database` for another failure of the database.
+    pub reason: &'static str,
+    /// Since when (RFC 3339).
+    pub since: String,
+}
+
+fn source_dto(s: Source, held: Option<Held>) -> SourceDto {
     let live = listening::is_live(&s, now_ms());
     SourceDto {
         settings: serde_json::from_str(&s.target).unwrap_or_default(),
@@ -173,6 +186,10 @@ fn source_dto(s: Source) -> SourceDto {
         streamed: s.streamed,
         live_status: live.then(|| s.live_status.clone()),
         per_minute: live.then_some(s.per_minute),
+        on_hold: held.map(|h| OnHoldDto {
+            reason: if h.full { "disk_full" } else { "database" },
+            since: rfc3339(h.since),
+        }),
     }
 }
 
@@ -218,7 +235,8 @@ pub async fn list_sources(
     Path(ws): Path<i64>,
 ) -> ApiResult<Json<Vec<SourceDto>>> {
     let all = listening::sources(&s, &u, ws).await?;
-    Ok(Json(all.into_iter().map(source_dto).collect()))
+    let held = s.listening_held();
+    Ok(Json(all.into_iter().map(|x| source_dto(x, held)).collect()))
 }
 
 /// Adds a source; it is fetched within seconds.
@@ -242,7 +260,10 @@ pub async fn create_source(
         };
         listening::create_source(&s, &u, ws, &b.kind, &input, b.stream).await?
     };
-    Ok((StatusCode::CREATED, Json(source_dto(src))))
+    Ok((
+        StatusCode::CREATED,
+        Json(source_dto(src, s.listening_held())),
+    ))
 }
 
 /// Removes a source (its mentions stay).

@@ -23,6 +23,7 @@ mod inbox_levels;
 mod inbox_media;
 mod inbox_thread;
 mod listening;
+mod listening_sources;
 mod notifications;
 mod page;
 mod posts;

@@ -275,19 +275,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             "/w/{ws}/listening/sources",
-            get(listening::sources).post(listening::create_source),
+            get(listening_sources::sources).post(listening_sources::create_source),
         )
         .route(
             "/w/{ws}/listening/sources/{id}/sync",
-            post(listening::sync_source),
+            post(listening_sources::sync_source),
         )
         .route(
             "/w/{ws}/listening/sources/{id}/pause",
-            post(listening::pause_source),
+            post(listening_sources::pause_source),
         )
         .route(
             "/w/{ws}/listening/sources/{id}/delete",
-            post(listening::delete_source),
+            post(listening_sources::delete_source),
         )
         .route("/w/{ws}/listening/alerts", get(alerts::page))
         .route("/w/{ws}/listening/voice", get(voice::page))

@@ -15,10 +15,17 @@ pub const PASSWORD: &str = "paars-fietsje-42";
 
 impl App {
     pub async fn start(db: TestDb) -> Self {
+        let store = db.store.clone();
+        Self::start_on(db, store).await
+    }
+
+    /// Dialoog on `store` (a second view of `db`'s database, say one that
+    /// cannot grow).
+    pub async fn start_on(db: TestDb, store: dialoog_store::Store) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(
-            db.store.clone(),
+            store,
             WebConfig {
                 allow_loopback_media: true,
                 public_url: url.clone(),

@@ -15,6 +15,7 @@ mod composer;
 mod edit;
 mod email;
 mod feeds;
+mod full_disk;
 mod harness;
 mod i18n;
 mod import;
