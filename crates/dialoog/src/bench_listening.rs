@@ -3,28 +3,30 @@
 //!
 //! 1. the whole listening pipeline (match against `Q` queries, language,
 //!    sentiment, near-copy folding, storing) with the search index kept
-//!    caught up beside it, fed generated Dutch and English posts in batches
-//!    of 1,000 for `S` seconds: posts per second, and the resident memory at
-//!    the start and the end;
-//! 2. search over `N` stored mentions: a three-word query with facets,
-//!    timed on the tantivy index and on an SQLite FTS5 table built over the
-//!    same mentions, one after the other, 200 queries each (50 below
-//!    1,000,000 mentions).
-//!
+//!    caught up beside it, fed generated Dutch and English posts
+//!    ([`crate::bench_posts`]: each different, one in twenty a repost) in
+//!    batches of 1,000 for `S` seconds: posts per second, and the resident
+//!    memory at the start of each minute and at the end;
+//! 2. search over `N` stored mentions of the same kind of posts: a
+//!    three-word query with facets, timed on the tantivy index and on an
+//!    SQLite FTS5 table built over the same mentions, one after the other,
+//!    200 queries each (50 below 1,000,000 mentions);
 //! 3. alert latency: after part 1, on the same pipeline with the alert
 //!    loop running as `dialoog serve` runs it, 40 times a new watched-word
 //!    rule and a batch of 1,000 posts one of which has the word: the time
 //!    from handing the batch to the pipeline until the alert is stored.
 //!
-//! Ends with one JSON line (see API.md); the search and alert figures are
+//! `--seconds 0` leaves out parts 1 and 3, `--mentions 0` part 2. Ends
+//! with one JSON line (see API.md); the search and alert figures are
 //! nested.
 
 use crate::bench::{peak_rss_bytes, percentile, round};
+use crate::bench_posts::{Posts, Rng};
 use dialoog_engine::listening::{Incoming, Origin, Pipeline};
 use dialoog_engine::mention_index;
 use dialoog_search::{MentionSearch, SearchFilter, TantivyIndex};
 use dialoog_store::{NewMention, NewOwner, Store};
-use dialoog_text::eval::{sample_queries, sample_texts};
+use dialoog_text::eval::sample_queries;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,21 +53,6 @@ fn rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 async fn owner(store: &Store, now: i64) -> anyhow::Result<i64> {
     let (_, ws) = store
         .setup(
@@ -90,12 +77,21 @@ pub async fn run(b: &ListeningBench) -> anyhow::Result<Value> {
         anyhow::bail!("the listening bench runs on SQLite");
     };
     let out = async {
-        let pipe = pipeline(&pipeline_store, &dir.join("search-a"), b).await?;
+        let pipe = if b.seconds > 0 {
+            pipeline(&pipeline_store, &dir.join("search-a"), b).await?
+        } else {
+            json!({"what": "listening"})
+        };
         pipeline_store.close().await;
-        let store = Store::connect(&format!("sqlite://{}/search.db", dir.display())).await?;
-        store.migrate().await?;
-        let search = search(&store, &dir.join("search-b"), b.mentions).await?;
-        store.close().await;
+        let search = if b.mentions > 0 {
+            let store = Store::connect(&format!("sqlite://{}/search.db", dir.display())).await?;
+            store.migrate().await?;
+            let s = search(&store, &dir.join("search-b"), b.mentions).await?;
+            store.close().await;
+            s
+        } else {
+            Value::Null
+        };
         anyhow::Ok((pipe, search))
     }
     .await;
@@ -143,16 +139,17 @@ async fn pipeline(
         kind: "mastodon_public".into(),
         listeners: vec![(source.id, ws)],
     };
-    let texts = sample_texts(20_000, 42);
+    let texts = Posts::new(42, b.queries);
     let rss_start = rss_bytes();
     let start = Instant::now();
     let limit = Duration::from_secs(u64::from(b.seconds.max(1)));
     let (mut posts, mut stored, mut copies) = (0usize, 0u64, 0u64);
+    let mut in_pipeline = Duration::ZERO;
     let mut batch = Vec::with_capacity(1000);
+    let mut rss_samples = vec![];
     while start.elapsed() < limit {
         batch.clear();
         for _ in 0..1000 {
-            let t = &texts[posts % texts.len()];
             batch.push(Incoming {
                 key: format!("https://bench.example/{posts}"),
                 url: None,
@@ -160,20 +157,27 @@ async fn pipeline(
                 author_name: format!("Auteur {}", posts % 5000),
                 author_handle: None,
                 reach: None,
-                text: t.clone(),
+                text: texts.text(posts as u64),
                 lang_hint: None,
                 published_at: now - (posts as i64 % 86_400) * 1000,
             });
             posts += 1;
         }
         let at = now + start.elapsed().as_millis() as i64;
+        let t = Instant::now();
         let o = p.process(&origin, &batch, at).await?;
+        in_pipeline += t.elapsed();
         stored += o.stored;
         copies += o.copies;
+        // The resident memory at the start of each minute, to see whether
+        // it stays flat.
+        if rss_samples.len() <= (start.elapsed().as_secs() / 60) as usize {
+            rss_samples.push(rss_bytes());
+        }
     }
     let seconds = start.elapsed().as_secs_f64();
     let rss_end = rss_bytes();
-    let alerts = alert_latency(store, &mut p, &origin, ws, &texts, now).await?;
+    let alerts = alert_latency(store, &mut p, &origin, ws, &texts, posts as u64, now).await?;
     let _ = stop_tx.send(true);
     let _ = indexer.await;
     let lag_start = Instant::now();
@@ -184,12 +188,14 @@ async fn pipeline(
         "items": posts,
         "seconds": round(seconds),
         "items_per_second": (posts as f64 / seconds).round(),
+        "items_per_second_in_pipeline": (posts as f64 / in_pipeline.as_secs_f64()).round(),
         "queries": made,
         "mentions_stored": stored,
         "copies_folded": copies,
         "index_catch_up_after_seconds": round(catch_up_seconds),
         "rss_start_bytes": rss_start,
         "rss_end_bytes": rss_end,
+        "rss_per_minute_bytes": rss_samples,
         "alerts": alerts,
     }))
 }
@@ -200,7 +206,8 @@ async fn alert_latency(
     p: &mut Pipeline,
     origin: &Origin,
     ws: i64,
-    texts: &[String],
+    texts: &Posts,
+    from: u64,
     now: i64,
 ) -> anyhow::Result<Value> {
     const SAMPLES: usize = 40;
@@ -239,9 +246,12 @@ async fn alert_latency(
                 author_handle: None,
                 reach: None,
                 text: if j == 500 {
-                    format!("alarmmeting {word}: {}", texts[i % texts.len()])
+                    format!(
+                        "alarmmeting {word}: {}",
+                        texts.text(from + (i * 1000 + j) as u64)
+                    )
                 } else {
-                    texts[(i * 1000 + j) % texts.len()].clone()
+                    texts.text(from + (i * 1000 + j) as u64)
                 },
                 lang_hint: None,
                 published_at: now,
@@ -270,20 +280,22 @@ async fn alert_latency(
     }))
 }
 
-/// Fills `n` mentions over 10 workspaces and 30 days, indexes them, builds
-/// FTS5, then times the same three-word queries on both.
+/// Fills `n` mentions (generated posts, each different but for reposts)
+/// over 30 days, indexes them, builds FTS5, then times the same
+/// three-word queries on both.
 async fn search(store: &Store, index_dir: &std::path::Path, n: usize) -> anyhow::Result<Value> {
     let now = jiff::Timestamp::now().as_millisecond();
     let first = owner(store, now).await?;
-    let texts = sample_texts(50_000, 9);
+    let texts = Posts::new(9, 1000);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let kinds = ["rss", "mastodon_public", "jetstream"];
     let sentiments = ["positive", "neutral", "negative"];
     let fill = Instant::now();
     let mut batch: Vec<NewMention> = Vec::with_capacity(5000);
     for i in 0..n {
-        let t = &texts[rng.below(texts.len())];
-        let doc = dialoog_text::Doc::new(t);
+        let t = texts.text(i as u64);
+        let doc = dialoog_text::Doc::new(&t);
+        let lang = dialoog_text::lang::detect(&doc).map(|l| l.code().to_owned());
         batch.push(NewMention {
             workspace_id: first,
             source_id: None,
@@ -294,8 +306,8 @@ async fn search(store: &Store, index_dir: &std::path::Path, n: usize) -> anyhow:
             author_name: "Auteur".into(),
             author_handle: None,
             reach: None,
-            text: t.clone(),
-            lang: dialoog_text::lang::detect(&doc).map(|l| l.code().to_owned()),
+            text: t,
+            lang,
             sentiment: sentiments[rng.below(3)].into(),
             score: 0.0,
             fingerprint: 0,
@@ -322,7 +334,8 @@ async fn search(store: &Store, index_dir: &std::path::Path, n: usize) -> anyhow:
     let rounds = if n >= 1_000_000 { 200 } else { 50 };
     let mut queries: Vec<[String; 3]> = vec![];
     while queries.len() < rounds {
-        let words: Vec<String> = texts[rng.below(texts.len())]
+        let words: Vec<String> = texts
+            .text(rng.below(n) as u64)
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() > 3)
             .map(str::to_lowercase)

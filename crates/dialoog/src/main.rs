@@ -5,6 +5,7 @@ mod bench_calendar;
 mod bench_inbox;
 mod bench_inbox_load;
 mod bench_listening;
+mod bench_posts;
 mod bench_scheduler;
 mod bench_sync;
 mod keys;

@@ -39,7 +39,10 @@ impl Store {
         let crate::Backend::Sqlite(p) = &self.backend else {
             return Err(StoreError::Conflict);
         };
-        let from = "FROM bench_mentions_fts f JOIN mentions m ON m.id = f.rowid \
+        // CROSS JOIN keeps the FTS5 matches as the outer loop (SQLite
+        // does not reorder it): each match is looked up by its id, instead
+        // of the workspace's mentions being walked and each one matched.
+        let from = "FROM bench_mentions_fts f CROSS JOIN mentions m ON m.id = f.rowid \
                     WHERE bench_mentions_fts MATCH $1 AND m.workspace_id = $2 AND m.copy_of IS NULL";
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT m.id {from} ORDER BY m.published_at DESC, m.id DESC LIMIT $3"
