@@ -4,7 +4,7 @@
 //! alert is on the alerts page, in the notifications (app and API) and in
 //! the e-mail with its reason and the link to the mentions behind it.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_domain::Locale;
 use dialoog_store::NewAlert;

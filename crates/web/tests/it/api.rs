@@ -431,7 +431,7 @@ async fn openapi_documents_every_api_route() {
     let (s, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in crate::access::API_ROUTES {
+    for (method, path) in crate::access_routes::API_ROUTES {
         let op = &paths[*path][method.to_lowercase()];
         assert!(
             op.is_object(),
@@ -441,7 +441,7 @@ async fn openapi_documents_every_api_route() {
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(
         documented,
-        crate::access::API_ROUTES.len(),
+        crate::access_routes::API_ROUTES.len(),
         "a documented route is missing from the access matrix"
     );
 }

@@ -5,7 +5,7 @@
 //! time the spring change skips), and the secret iCalendar feed (folded
 //! lines, CRLF, escaped Dutch text with emoji, a revoked link is gone).
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_engine::Cipher;
 use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once, now_ms};

@@ -229,7 +229,7 @@ async fn a_feed_that_is_not_a_feed_is_refused_at_connect() {
 
 #[tokio::test]
 async fn channels_in_the_ui() {
-    use crate::access::Browser;
+    use crate::browser::Browser;
     let app = App::sqlite().await;
     app.setup().await;
     let feed = FeedServer::start(rss(&[(
@@ -426,7 +426,7 @@ async fn the_poller_fetches_due_channels_by_itself_postgres() {
 
 #[tokio::test]
 async fn bluesky_in_the_ui() {
-    use crate::access::Browser;
+    use crate::browser::Browser;
     let app = App::sqlite().await;
     app.setup().await;
     let service = FeedServer::start(rss(&[])).await;

@@ -5,7 +5,7 @@
 //! composer page with its own texts per channel, its previews and its
 //! counters' script.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once, now_ms};
 use dialoog_engine::{Cipher, Credentials};

@@ -3,7 +3,7 @@
 //! editor's edit, old client links no longer approving, and a post the
 //! dispatcher took refused with nothing changed.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::approval::{POSTS, audit_actions, rfc3339, states};
 use crate::composer::bluesky_channel;
 use crate::harness::App;

@@ -1,7 +1,7 @@
 //! A mailbox as a channel, end to end against a real Dovecot: connected
 //! through the API and the UI, mail fetched, failures with a reason.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_networks::testing::{DovecotPeer, SmtpPeer};
 use reqwest::StatusCode;

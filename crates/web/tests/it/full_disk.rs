@@ -3,7 +3,7 @@
 //! listening on hold, since when and why; once room is freed the next
 //! fetch stores every mention, once, and the notice is gone.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::feeds::{FeedServer, rss};
 use crate::harness::App;
 use dialoog_store::testing::TestDb;

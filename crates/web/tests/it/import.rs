@@ -5,7 +5,7 @@
 //! language; a Latin-1 file, a missing column, an empty file are refused
 //! with a clear message.
 
-use crate::access::{Browser, csrf_in};
+use crate::browser::{Browser, csrf_in};
 use crate::harness::App;
 use crate::schedule::mastodon_channel;
 use dialoog_domain::time::local;

@@ -6,7 +6,7 @@
 //! over the network's limit, a deleted post, a channel that lost its
 //! token, two agents resolving at once.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_networks::testing::MastodonPeer;
 use reqwest::StatusCode;

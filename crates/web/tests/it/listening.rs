@@ -197,7 +197,7 @@ async fn listening_story_postgres() {
 /// the facets and the chart, a client reading along without the forms.
 #[tokio::test]
 async fn listening_in_the_pages() {
-    use crate::access::Browser;
+    use crate::browser::Browser;
     let app = App::sqlite().await;
     let owner = app.setup().await;
     let ws = app.workspace(&owner, "Bakkerij").await;
@@ -296,7 +296,7 @@ async fn listening_in_the_pages() {
 /// source through the page.
 #[tokio::test]
 async fn streamed_sources_show_their_health_and_throughput() {
-    use crate::access::Browser;
+    use crate::browser::Browser;
     use dialoog_store::StreamHealth;
     let app = App::sqlite().await;
     let owner = app.setup().await;

@@ -1,7 +1,7 @@
 //! E-mail through a real SMTP server (aiosmtpd, from PyPI): the reset link
 //! and the invitation arrive and work.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_store::testing::TestDb;
 use dialoog_web::{AppState, Mailer, WebConfig};

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod access;
+mod access_routes;
 mod access_inbox;
 mod access_listening;
 mod access_schedule;
@@ -9,6 +10,7 @@ mod alerts;
 mod api;
 mod approval;
 mod approval_client;
+mod browser;
 mod calendar;
 mod channels;
 mod composer;

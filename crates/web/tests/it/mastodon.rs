@@ -2,7 +2,7 @@
 //! connected through the API with a token and through the UI's sign-in at
 //! the instance, synced, and failing with a reason.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_networks::testing::MastodonPeer;
 use reqwest::StatusCode;

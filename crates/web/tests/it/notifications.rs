@@ -3,7 +3,7 @@
 //! workspace's timezone; the unread count is on every page; marking read;
 //! nobody sees another's, nor those of a workspace they left.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use crate::notify_mail::{NOW, post_that_ends};
 use dialoog_store::Outcome;

@@ -3,7 +3,7 @@
 //! someone is; snoozed, resolved and answered-in-time conversations are
 //! not told; the notification leads to the conversation.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_store::{GeneratedConversation, GeneratedItem, InboxSettings, Store};
 use dialoog_web::{AppState, WebConfig};

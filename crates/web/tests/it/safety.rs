@@ -4,7 +4,7 @@
 //! and the contact pages, where they must appear only as text; pictures
 //! only through Dialoog, checked.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_networks::testing::{TINY_PNG, image_server};
 use reqwest::StatusCode;

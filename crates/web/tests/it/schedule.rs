@@ -5,7 +5,7 @@
 //! removes its future occurrences, a new text changes the ones not yet
 //! out.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_domain::time::{local, local_instant};
 use dialoog_engine::Cipher;

@@ -1,6 +1,6 @@
 //! The interface through HTTP as a browser uses it.
 
-use crate::access::{Browser, csrf_in};
+use crate::browser::{Browser, csrf_in};
 use crate::harness::{App, PASSWORD};
 use reqwest::StatusCode;
 

@@ -2,7 +2,7 @@
 //! brand against a competitor (topics left out), per day and in shares;
 //! a complaint word that rises today, and the usual words that do not.
 
-use crate::access::Browser;
+use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_store::NewMention;
 use reqwest::StatusCode;
