@@ -2,8 +2,8 @@
 //! expired and forged links get a clear page in Dutch and English), and as
 //! a member on the posts page, where each role sees its own buttons.
 
-use crate::browser::{Browser, csrf_in};
 use crate::approval::{POSTS, audit_actions, compose, states, team};
+use crate::browser::{Browser, csrf_in};
 use crate::harness::App;
 use dialoog_networks::testing::MastodonPeer;
 use reqwest::StatusCode;

@@ -3,8 +3,8 @@
 //! editor's edit, old client links no longer approving, and a post the
 //! dispatcher took refused with nothing changed.
 
-use crate::browser::Browser;
 use crate::approval::{POSTS, audit_actions, rfc3339, states};
+use crate::browser::Browser;
 use crate::composer::bluesky_channel;
 use crate::harness::App;
 use dialoog_engine::dispatcher::now_ms;

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod access;
-mod access_routes;
 mod access_inbox;
 mod access_listening;
+mod access_routes;
 mod access_schedule;
 mod alerts;
 mod api;
