@@ -1,5 +1,6 @@
-//! The webcare inbox: inbound items threaded into conversations, and the
-//! list with its filters.
+//! The webcare inbox: inbound items threaded into conversations, and what
+//! the list shows of them and filters by (the list's queries are in
+//! `inbox_list.rs`).
 //!
 //! Threading follows each network's meaning, in this order: an item that
 //! answers an item we have joins that item's conversation; one that answers
@@ -111,6 +112,7 @@ pub struct InboxFilter {
 }
 
 /// A value bound to a query built at run time.
+#[derive(Clone)]
 pub(crate) enum Bind {
     /// A number.
     I(i64),
@@ -273,96 +275,6 @@ impl Store {
             tx.commit().await?;
         });
         Ok(done)
-    }
-
-    /// One page of a workspace's conversations, latest activity first.
-    pub async fn conversations(
-        &self,
-        workspace_id: i64,
-        f: &InboxFilter,
-        now: i64,
-        limit: i64,
-    ) -> Result<Vec<Conversation>> {
-        let mut binds = vec![Bind::I(workspace_id)];
-        let mut sql = format!("{CONV_SELECT} WHERE c.workspace_id = $1");
-        let mut add = |cond: &str, b: Bind, sql: &mut String| {
-            binds.push(b);
-            sql.push_str(" AND ");
-            sql.push_str(&cond.replace("$?", &format!("${}", binds.len())));
-        };
-        match f.status.as_deref() {
-            Some("open") => add(
-                "c.status = 'open' AND (c.snoozed_until IS NULL OR c.snoozed_until <= $?)",
-                Bind::I(now),
-                &mut sql,
-            ),
-            Some("pending") => add(
-                "c.status = 'pending' AND (c.snoozed_until IS NULL OR c.snoozed_until <= $?)",
-                Bind::I(now),
-                &mut sql,
-            ),
-            Some("snoozed") => add(
-                "c.status <> 'resolved' AND c.snoozed_until > $?",
-                Bind::I(now),
-                &mut sql,
-            ),
-            Some(s) => add("c.status = $?", Bind::S(s.to_owned()), &mut sql),
-            None => {}
-        }
-        if let Some(ch) = f.channel_id {
-            add("c.channel_id = $?", Bind::I(ch), &mut sql);
-        }
-        if let Some(k) = &f.kind {
-            add("c.kind = $?", Bind::S(k.clone()), &mut sql);
-        }
-        match f.assignee {
-            Some(AssigneeFilter::User(u)) => add("c.assignee_id = $?", Bind::I(u), &mut sql),
-            Some(AssigneeFilter::Nobody) => sql.push_str(" AND c.assignee_id IS NULL"),
-            None => {}
-        }
-        if let Some(s) = &f.sentiment {
-            add("c.sentiment = $?", Bind::S(s.clone()), &mut sql);
-        }
-        if let Some(l) = &f.lang {
-            add("c.lang = $?", Bind::S(l.clone()), &mut sql);
-        }
-        if let Some(t) = &f.tag {
-            add(
-                "EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag = $?)",
-                Bind::S(t.clone()),
-                &mut sql,
-            );
-        }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let (cond, bind) = crate::inbox_search::condition(self.kind(), q);
-            add(&cond, Bind::S(bind), &mut sql);
-        }
-        if let Some((at, id)) = f.after {
-            binds.push(Bind::I(at));
-            binds.push(Bind::I(at));
-            binds.push(Bind::I(id));
-            let n = binds.len();
-            sql.push_str(&format!(
-                " AND (c.last_at < ${} OR (c.last_at = ${} AND c.id < ${n}))",
-                n - 2,
-                n - 1
-            ));
-        }
-        binds.push(Bind::I(limit));
-        sql.push_str(&format!(
-            " ORDER BY c.last_at DESC, c.id DESC LIMIT ${}",
-            binds.len()
-        ));
-        Ok(on!(self, p => {
-            let mut q = sqlx::query_as::<_, Conversation>(&sql);
-            for b in &binds {
-                q = match b {
-                    Bind::I(v) => q.bind(*v),
-                    Bind::S(s) => q.bind(s.as_str()),
-                };
-            }
-            q.fetch_all(p).await
-        })?)
     }
 
     /// One conversation of a workspace.

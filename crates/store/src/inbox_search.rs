@@ -6,9 +6,11 @@
 //!
 //! What a search means is unchanged by the index: a case-insensitive
 //! substring of the document, in which `%`, `_` and `"` are characters like
-//! any other. A query of one or two characters has no trigram to look up;
-//! it is answered by a bounded scan of the workspace's
-//! [`SHORT_QUERY_SCAN`] most recently active conversations.
+//! any other. The list (`inbox_list.rs`) walks its own order first and
+//! checks each document ([`doc_has`]); the index ([`index_from`]) answers
+//! only what that walk does not reach. A query of one or two characters has
+//! no trigram to look up; it is answered by a bounded scan of the
+//! workspace's [`SHORT_QUERY_SCAN`] most recently active conversations.
 
 use crate::BackendKind;
 
@@ -48,41 +50,63 @@ pub(crate) fn write_sql(kind: BackendKind) -> (&'static str, &'static str) {
     }
 }
 
-/// The list's search condition on `c` (a conversation of workspace `$1`)
-/// with `$?` for its one bound string, and that string.
-pub(crate) fn condition(kind: BackendKind, q: &str) -> (String, String) {
-    let q = q.to_lowercase();
-    if q.chars().count() < 3 {
-        let (key, find) = match kind {
-            BackendKind::Sqlite => ("rowid", "instr(s.doc, $?) > 0"),
-            BackendKind::Postgres => ("conversation_id", "strpos(s.doc, $?) > 0"),
-        };
-        let recent = format!(
-            "c.last_at >= COALESCE((SELECT r.last_at FROM conversations r WHERE r.workspace_id = $1 \
-             ORDER BY r.last_at DESC, r.id DESC LIMIT 1 OFFSET {}), 0)",
-            SHORT_QUERY_SCAN - 1
-        );
-        return (
-            format!(
-                "{recent} AND EXISTS (SELECT 1 FROM conversation_search s WHERE s.{key} = c.id AND {find})"
-            ),
-            q,
-        );
-    }
+/// The search condition of a query shorter than three characters on `c`
+/// (a conversation of workspace `$1`), with `$?` for the lower-cased
+/// query: among the workspace's [`SHORT_QUERY_SCAN`] most recently active
+/// conversations, those whose document holds it.
+pub(crate) fn short_condition(kind: BackendKind) -> String {
+    format!(
+        "c.last_at >= COALESCE((SELECT r.last_at FROM conversations r WHERE r.workspace_id = $1 \
+         ORDER BY r.last_at DESC, r.id DESC LIMIT 1 OFFSET {}), 0) AND {}",
+        SHORT_QUERY_SCAN - 1,
+        doc_has(kind)
+    )
+}
+
+/// Whether the document of `c` holds `$?` (the lower-cased query), read
+/// from the document itself: for a walk in list order. A scalar subquery,
+/// so that PostgreSQL looks up each row's document by its key instead of
+/// hashing every document of every workspace first.
+pub(crate) fn doc_has(kind: BackendKind) -> &'static str {
     match kind {
-        // A phrase of trigrams is a substring; inside the quotes nothing
-        // but a doubled quote is special.
-        BackendKind::Sqlite => (
-            "c.id IN (SELECT rowid FROM conversation_search WHERE conversation_search MATCH $?)"
-                .into(),
-            format!("\"{}\"", q.replace('"', "\"\"")),
-        ),
-        BackendKind::Postgres => (
-            "c.id IN (SELECT s.conversation_id FROM conversation_search s \
-             WHERE s.doc LIKE $? ESCAPE '\\')"
-                .into(),
-            crate::inbox::like_pattern(&q),
-        ),
+        BackendKind::Sqlite => {
+            "COALESCE((SELECT instr(s.doc, $?) > 0 FROM conversation_search s WHERE s.rowid = c.id), 0)"
+        }
+        BackendKind::Postgres => {
+            "COALESCE((SELECT strpos(s.doc, $?) > 0 FROM conversation_search s \
+             WHERE s.conversation_id = c.id), FALSE)"
+        }
+    }
+}
+
+/// The `FROM` of a query through the trigram index: the conversations `c`
+/// whose documents match `$?` (bound to [`index_bind`]), looked up one by
+/// one from the index's matches (never by walking the list).
+pub(crate) fn index_from(kind: BackendKind) -> &'static str {
+    match kind {
+        // CROSS JOIN keeps the matches the outer loop.
+        BackendKind::Sqlite => {
+            "SELECT c.id FROM (SELECT rowid AS id FROM conversation_search \
+             WHERE conversation_search MATCH $?) m CROSS JOIN conversations c ON c.id = m.id"
+        }
+        // The matches first, then each conversation by its key.
+        BackendKind::Postgres => {
+            "WITH m AS MATERIALIZED (SELECT s.conversation_id AS id FROM conversation_search s \
+             WHERE s.doc LIKE $? ESCAPE '\\') \
+             SELECT c.id FROM m CROSS JOIN LATERAL \
+             (SELECT * FROM conversations k WHERE k.id = m.id OFFSET 0) c"
+        }
+    }
+}
+
+/// What the trigram index is asked for a lower-cased query of three or
+/// more characters: a phrase of trigrams (a substring; inside the quotes
+/// only a doubled quote is special) on SQLite, a `LIKE` pattern on
+/// PostgreSQL.
+pub(crate) fn index_bind(kind: BackendKind, q: &str) -> String {
+    match kind {
+        BackendKind::Sqlite => format!("\"{}\"", q.replace('"', "\"\"")),
+        BackendKind::Postgres => crate::inbox::like_pattern(q),
     }
 }
 
@@ -102,12 +126,10 @@ mod tests {
 
     #[test]
     fn phrases_quote_their_quotes() {
-        let (_, b) = condition(BackendKind::Sqlite, "Zeg \"hoi\"");
+        let b = index_bind(BackendKind::Sqlite, "zeg \"hoi\"");
         assert_eq!(b, "\"zeg \"\"hoi\"\"\"");
-        let (_, b) = condition(BackendKind::Postgres, "50%_a");
+        let b = index_bind(BackendKind::Postgres, "50%_a");
         assert_eq!(b, "%50\\%\\_a%");
-        let (c, b) = condition(BackendKind::Postgres, "%");
-        assert!(c.contains("strpos"));
-        assert_eq!(b, "%");
+        assert!(short_condition(BackendKind::Postgres).contains("strpos"));
     }
 }

@@ -5,6 +5,7 @@ mod alerts;
 mod edit;
 mod inbox;
 mod inbox_search;
+mod inbox_search_walk;
 mod listening;
 mod media_cleanup;
 mod queue_props;
