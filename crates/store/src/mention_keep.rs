@@ -133,11 +133,33 @@ impl Store {
         before: i64,
         limit: i64,
     ) -> Result<u64> {
-        let done = on!(self, p => sqlx::query(
-            "DELETE FROM mentions WHERE id IN (SELECT id FROM mentions \
-             WHERE workspace_id = $1 AND published_at < $2 ORDER BY published_at LIMIT $3)")
-            .bind(workspace_id).bind(before).bind(limit.clamp(1, 100_000)).execute(p).await
-            .map(|r| r.rows_affected()))?;
+        let done = on!(self, p => {
+            let mut tx = p.begin().await?;
+            let old: Vec<(i64, Option<i64>)> = sqlx::query_as(
+                "SELECT id, copy_of FROM mentions WHERE workspace_id = $1 AND published_at < $2 \
+                 ORDER BY published_at LIMIT $3")
+                .bind(workspace_id).bind(before).bind(limit.clamp(1, 100_000))
+                .fetch_all(&mut *tx).await?;
+            // A copy removed before its original (published earlier, heard
+            // later) no longer counts on the original that stays.
+            let gone: std::collections::HashSet<i64> = old.iter().map(|r| r.0).collect();
+            let mut less: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+            for orig in old.iter().filter_map(|r| r.1).filter(|o| !gone.contains(o)) {
+                *less.entry(orig).or_default() += 1;
+            }
+            for (orig, n) in less {
+                sqlx::query("UPDATE mentions SET copies = copies - $1 WHERE id = $2")
+                    .bind(n).bind(orig).execute(&mut *tx).await?;
+            }
+            let mut done = 0;
+            for chunk in old.chunks(1000) {
+                let list = chunk.iter().map(|r| r.0.to_string()).collect::<Vec<_>>().join(",");
+                done += sqlx::query(&format!("DELETE FROM mentions WHERE id IN ({list})"))
+                    .execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(done)
+        })?;
         Ok(done)
     }
 }

@@ -116,4 +116,41 @@ async fn retention_removes_only_old_mentions_of_one_workspace(store: Store) {
     );
 }
 
-dialoog_store::both_backends!(retention_removes_only_old_mentions_of_one_workspace);
+/// A copy heard later but published before the retention cutoff, of an
+/// original that stays: removing the copy lowers the original's count.
+async fn removing_an_old_copy_lowers_its_originals_count(store: Store) {
+    let (ws, _) = world(&store).await;
+    let original = mention(ws, "original", NOW - DAY, &[]);
+    let mut old_copy = mention(ws, "old-copy", NOW - 30 * DAY, &[]);
+    old_copy.copy_of = Some(CopyOf::InBatch(0));
+    let mut new_copy = mention(ws, "new-copy", NOW - HOUR, &[]);
+    new_copy.copy_of = Some(CopyOf::InBatch(0));
+    store
+        .insert_mentions(&[original, old_copy, new_copy], NOW)
+        .await
+        .unwrap();
+    let copies = |store: Store| async move {
+        let f = dialoog_store::MentionFilter::default();
+        let page = store.mentions(ws, &f, 10).await.unwrap();
+        page.iter()
+            .filter(|m| m.text.ends_with("original"))
+            .map(|m| m.copies)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(copies(store.clone()).await, vec![3]);
+    let removed = store
+        .remove_old_mentions(ws, NOW - 7 * DAY, 100)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(
+        copies(store.clone()).await,
+        vec![2],
+        "itself and the new copy"
+    );
+}
+
+dialoog_store::both_backends!(
+    retention_removes_only_old_mentions_of_one_workspace,
+    removing_an_old_copy_lowers_its_originals_count,
+);
