@@ -85,11 +85,25 @@ pub(crate) async fn indexed_page(
 /// The facets of the mentions the index finds (`None`: ask the store).
 pub(crate) async fn indexed_facets(state: &AppState, ws: i64, f: &MentionFilter) -> Option<Facets> {
     let fc = ask(state, ws, f, 0, true).await?.facets?;
+    // The index keeps the ids of the queries that found a mention; a query
+    // removed since is no longer a facet (as in the store's facets).
+    let live: Vec<i64> = state
+        .store
+        .listening_queries(ws)
+        .await
+        .ok()?
+        .iter()
+        .map(|q| q.id)
+        .collect();
     Some(Facets {
         sentiment: fc.sentiment,
         lang: fc.lang,
         source: fc.source,
-        query: fc.query,
+        query: fc
+            .query
+            .into_iter()
+            .filter(|(id, _)| live.contains(id))
+            .collect(),
         days: fc.days,
     })
 }

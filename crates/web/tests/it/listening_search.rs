@@ -153,6 +153,27 @@ async fn search_uses_the_index_and_retention_empties_page_and_index() {
         )
         .await;
     assert_eq!(v["lang"], json!([{"value": "nl", "count": 2}]), "{v}");
+    assert_eq!(v["query"], json!([{"query_id": q.id, "count": 2}]), "{v}");
+    // A query removed since is no longer a facet; its mentions stay.
+    let (s, _) = app
+        .call(
+            "DELETE",
+            &format!("{base}/queries/{}", q.id),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = app
+        .call(
+            "GET",
+            &format!("{base}/facets?q=fietsen"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(v["query"], json!([]), "{v}");
+    assert_eq!(v["lang"], json!([{"value": "nl", "count": 2}]), "{v}");
 
     // Retention: owners and managers only, a clear error for a wrong number.
     let (editor, _) = app.member(&owner, ws, "ed@bakkerij.nl", "editor").await;
