@@ -362,6 +362,9 @@ impl Store {
             }
             let (started,): (i64,) = sqlx::query_as(&check).bind(workspace_id).bind(id).fetch_one(&mut *tx).await?;
             if started > 0 {
+                // Give the write lock back now, not when the dropped
+                // transaction's rollback gets round to it.
+                tx.rollback().await?;
                 return Err(StoreError::Conflict);
             }
             sqlx::query(&targets).bind(at).bind(now).bind(id).execute(&mut *tx).await?;
@@ -373,22 +376,24 @@ impl Store {
     /// Deletes a post that is not being published right now
     /// ([`StoreError::Conflict`] while a target is publishing).
     pub async fn delete_post(&self, workspace_id: i64, id: i64) -> Result<()> {
-        on!(self, p => {
-            let mut tx = p.begin().await?;
-            let (busy,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM post_targets t JOIN posts p ON p.id = t.post_id \
-                 WHERE p.workspace_id = $1 AND p.id = $2 AND t.state = 'publishing'")
-                .bind(workspace_id).bind(id).fetch_one(&mut *tx).await?;
-            if busy > 0 {
-                return Err(StoreError::Conflict);
-            }
-            let n = sqlx::query("DELETE FROM posts WHERE workspace_id = $1 AND id = $2")
-                .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            tx.commit().await?;
-            Ok(())
+        // The check and the delete are one statement that writes at once.
+        // A transaction that reads first and writes afterwards cannot wait
+        // for another writer on SQLite: it fails at once with "database is
+        // locked" instead of waiting out the busy timeout.
+        let n = on!(self, p => sqlx::query(
+            "DELETE FROM posts WHERE workspace_id = $1 AND id = $2 AND NOT EXISTS \
+             (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state = 'publishing')")
+            .bind(workspace_id).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        if n > 0 {
+            return Ok(());
+        }
+        let (kept,): (i64,) = on!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM posts WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(id).fetch_one(p).await)?;
+        Err(if kept > 0 {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
         })
     }
 }
