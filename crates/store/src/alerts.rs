@@ -3,6 +3,7 @@
 //! alert once per window (with the notifications and the webhook delivery
 //! in the same transaction), the signed webhook and its deliveries.
 
+use crate::BeginWrite;
 use crate::{Backend, Result, Store, StoreError, on};
 
 /// A rule that watches a workspace's mentions.
@@ -291,7 +292,7 @@ impl Store {
              total, baseline, window_start, window_end, fired_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
         let id = on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let claimed = sqlx::query(
                 "UPDATE alert_rules SET last_fired_at = $1 WHERE id = $2 AND workspace_id = $3 \
                  AND (last_fired_at IS NULL OR last_fired_at < $4)")
@@ -373,7 +374,7 @@ impl Store {
     /// Removes the workspace's webhook; deliveries not made yet are not made.
     pub async fn delete_alert_webhook(&self, workspace_id: i64, now: i64) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM alert_webhooks WHERE workspace_id = $1")
                 .bind(workspace_id).execute(&mut *tx).await?;
             sqlx::query(

@@ -9,6 +9,7 @@
 //! once: the second finds no target in review any more and gets
 //! [`StoreError::Conflict`], and nothing changes.
 
+use crate::BeginWrite;
 use crate::posts::POST_COLS;
 use crate::{Post, Result, Store, StoreError, Target, on};
 
@@ -168,7 +169,7 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE posts SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
                 .bind(now).bind(workspace_id).bind(post_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
@@ -190,7 +191,7 @@ impl Store {
     /// Records the first round of a post that was made in review.
     pub async fn start_review(&self, post_id: i64, who: Actor<'_>, now: i64) -> Result<i64> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let round = new_round!(tx, post_id, who, now);
             thread_entry!(tx, post_id, who, "submitted", round, "", now);
             tx.commit().await?;
@@ -209,7 +210,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<i64>> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE posts SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
                 .bind(now).bind(workspace_id).bind(post_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
@@ -260,7 +261,7 @@ impl Store {
         let due =
             "CASE WHEN scheduled_at IS NULL OR scheduled_at < $1 THEN $1 ELSE scheduled_at END";
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // The post's row first: it serialises deciders (and changes).
             let n = sqlx::query("UPDATE posts SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
                 .bind(now).bind(workspace_id).bind(post_id).execute(&mut *tx).await?.rows_affected();
@@ -308,7 +309,7 @@ impl Store {
         now: i64,
     ) -> Result<Comment> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM posts WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id).bind(post_id).fetch_optional(&mut *tx).await?;
             if found.is_none() {

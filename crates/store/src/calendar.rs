@@ -3,6 +3,7 @@
 //! all), and the workspace's secret iCalendar feed link, kept only as the
 //! SHA-256 hash of its token.
 
+use crate::BeginWrite;
 use crate::posts::POST_COLS;
 use crate::{Post, Result, Store, Target, Workspace, on};
 
@@ -157,7 +158,7 @@ impl Store {
         };
         let (mastodon, bluesky) = (targets("mastodon", 1), targets("bluesky", 2));
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (before,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM posts")
                 .fetch_one(&mut *tx).await?;
             for chunk in posts.chunks(BATCH) {
@@ -188,7 +189,7 @@ impl Store {
     /// brought due at a chosen moment).
     pub async fn shift_schedule(&self, workspace_id: i64, by_ms: i64) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE post_targets SET due_at = due_at + $2 \
                          WHERE state = 'scheduled' AND post_id IN (SELECT id FROM posts WHERE workspace_id = $1)")
                 .bind(workspace_id).bind(by_ms).execute(&mut *tx).await?;

@@ -1,5 +1,6 @@
 //! Channels and the inbound items fetched through them.
 
+use crate::BeginWrite;
 use crate::{Result, Store, on};
 
 /// A connection to one account on one network.
@@ -199,7 +200,7 @@ impl Store {
     pub async fn insert_items(&self, channel_id: i64, items: &[NewItem], now: i64) -> Result<u64> {
         let mut new = 0;
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for it in items {
                 new += sqlx::query(
                     "INSERT INTO inbound_items (channel_id, external_id, kind, author_id, author_name, author_handle, \
@@ -236,7 +237,7 @@ impl Store {
     /// Replaces sealed credentials, all in one transaction.
     pub async fn reseal_channels(&self, sealed: &[(i64, Vec<u8>)]) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (id, bytes) in sealed {
                 sqlx::query("UPDATE channels SET credentials = $1 WHERE id = $2").bind(bytes).bind(id).execute(&mut *tx).await?;
             }

@@ -3,6 +3,7 @@
 //! Conversations point at the identity that wrote them, so merging and
 //! splitting contacts only moves identities.
 
+use crate::BeginWrite;
 use crate::inbox::{CONV_SELECT, Conversation};
 use crate::{Result, Store, StoreError, on};
 
@@ -71,7 +72,7 @@ impl Store {
     pub async fn link_identities(&self, channel_id: i64, now: i64) -> Result<u64> {
         let mut done = 0;
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (ws, network): (i64, String) = sqlx::query_as("SELECT workspace_id, network FROM channels WHERE id = $1")
                 .bind(channel_id).fetch_one(&mut *tx).await?;
             let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
@@ -213,7 +214,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let found: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, note FROM contacts WHERE workspace_id = $1 AND id IN ($2, $3) ORDER BY id")
                 .bind(workspace_id).bind(into).bind(from).fetch_all(&mut *tx).await?;
@@ -249,7 +250,7 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         let new = on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let name: Option<String> = sqlx::query_scalar(
                 "SELECT name FROM contact_identities WHERE id = $1 AND contact_id = $2 AND workspace_id = $3")
                 .bind(identity_id).bind(contact_id).bind(workspace_id).fetch_optional(&mut *tx).await?;

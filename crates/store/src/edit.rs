@@ -10,6 +10,7 @@
 //! publishing, was sent (even in part) or is past publishing refuses the
 //! whole edit with [`StoreError::Conflict`] and nothing changes.
 
+use crate::BeginWrite;
 use crate::approval::{COMMENT_COLS, Comment};
 use crate::posts::EDITABLE;
 use crate::{Actor, Result, Store, StoreError, on};
@@ -85,7 +86,7 @@ impl Store {
              due_at = CASE WHEN $5 THEN $3 ELSE COALESCE($2, due_at) END, updated_at = $3 \
              WHERE post_id = $4 AND channel_id = $6";
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let held: Vec<(i64,)> = sqlx::query_as(&hold)
                 .bind(now).bind(workspace_id).bind(id).fetch_all(&mut *tx).await?;
             if held.iter().any(|(started,)| *started != 0) {

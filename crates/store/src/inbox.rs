@@ -12,6 +12,7 @@
 //! stays unthreaded and the next sync threads it. The conversation's search
 //! document (`inbox_search.rs`) grows in that same transaction.
 
+use crate::BeginWrite;
 use crate::{Result, Store, on};
 
 /// A conversation as the inbox lists it.
@@ -194,7 +195,7 @@ impl Store {
         let mut done = 0;
         let (insert_doc, append_doc) = crate::inbox_search::write_sql(self.kind());
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let ws: i64 = sqlx::query_scalar("SELECT workspace_id FROM channels WHERE id = $1")
                 .bind(channel_id).fetch_one(&mut *tx).await?;
             let items: Vec<Unthreaded> = sqlx::query_as(

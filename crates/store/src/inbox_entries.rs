@@ -2,6 +2,7 @@
 //! so a reply is never lost and never sent twice), internal notes, status,
 //! assignment, snoozing and tags.
 
+use crate::BeginWrite;
 use crate::{Result, Store, StoreError, on};
 
 /// A reply or an internal note.
@@ -84,7 +85,7 @@ impl Store {
     ) -> Result<(Entry, bool)> {
         let state = if e.kind == "note" { "note" } else { "sending" };
         let inserted: Option<i64> = on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO conversation_entries (conversation_id, kind, user_id, text, state, item_id, client_key, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (conversation_id, client_key) DO NOTHING RETURNING id")
@@ -130,7 +131,7 @@ impl Store {
     /// conversation: the first response time is kept, the wait ends.
     pub async fn finish_reply(&self, id: i64, outcome: &ReplyOutcome, now: i64) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let conv: i64 = sqlx::query_scalar("SELECT conversation_id FROM conversation_entries WHERE id = $1")
                 .bind(id).fetch_one(&mut *tx).await?;
             match outcome {

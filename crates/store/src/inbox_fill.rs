@@ -4,6 +4,7 @@
 //! leave them. Ids are given by this function, so it must not run beside
 //! other writers of conversations.
 
+use crate::BeginWrite;
 use crate::{BackendKind, Result, Store, inbox_search, on};
 
 /// One inbound item of a [`GeneratedConversation`].
@@ -77,7 +78,7 @@ impl Store {
             "rowid, doc"
         };
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (before,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM conversations")
                 .fetch_one(&mut *tx).await?;
             let mut next = before.unwrap_or(0) + 1;

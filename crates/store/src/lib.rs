@@ -83,6 +83,39 @@ macro_rules! on {
 }
 pub(crate) use on;
 
+/// Opens a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the
+/// write lock is taken at once, waiting for another writer up to the busy
+/// timeout. A deferred transaction that reads first and writes later would
+/// instead fail at once ("database is locked") when another connection
+/// wrote in between, and the busy timeout would not help. On PostgreSQL it
+/// is a plain `BEGIN`.
+pub(crate) trait BeginWrite {
+    /// The database.
+    type Db: sqlx::Database;
+    /// The transaction, begun.
+    async fn begin_write(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Sqlite(sqlx::SqlitePool),

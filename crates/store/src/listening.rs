@@ -2,6 +2,7 @@
 //! sources (feeds, timelines, streams), with each source's health and where
 //! its next fetch resumes.
 
+use crate::BeginWrite;
 use crate::{Result, Store, StoreError, on};
 
 /// A listening query of a workspace.
@@ -237,7 +238,7 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (id, n) in stored {
                 sqlx::query(
                     "UPDATE listening_sources SET cursor = $1, last_ok_at = $2, \

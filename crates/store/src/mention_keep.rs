@@ -3,6 +3,7 @@
 //! found, how long each workspace keeps its mentions, and removing older
 //! ones in batches.
 
+use crate::BeginWrite;
 use crate::mentions::Mention;
 use crate::{Result, Store, on};
 
@@ -134,7 +135,7 @@ impl Store {
         limit: i64,
     ) -> Result<u64> {
         let done = on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let old: Vec<(i64, Option<i64>)> = sqlx::query_as(
                 "SELECT id, copy_of FROM mentions WHERE workspace_id = $1 AND published_at < $2 \
                  ORDER BY published_at LIMIT $3")

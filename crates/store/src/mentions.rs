@@ -2,6 +2,7 @@
 //! (by key), near-copies kept as copies of the first, with the queries that
 //! found each; listed with filters and counted into facets.
 
+use crate::BeginWrite;
 use crate::inbox::{Bind, like_pattern};
 use crate::{Result, Store, on};
 
@@ -210,7 +211,7 @@ impl Store {
     pub async fn insert_mentions(&self, batch: &[NewMention], now: i64) -> Result<Vec<Stored>> {
         let mut out: Vec<Stored> = Vec::with_capacity(batch.len());
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for m in batch {
                 let original = match m.copy_of {
                     Some(CopyOf::Stored(id)) => Some(id),

@@ -2,6 +2,7 @@
 //! told yet, and telling the team once per wait (the assignee, or the
 //! owners and managers while nobody is assigned).
 
+use crate::BeginWrite;
 use crate::{Conversation, Result, Store, inbox::CONV_SELECT, on};
 
 impl Store {
@@ -52,7 +53,7 @@ impl Store {
         lead: impl Fn(&str) -> bool,
     ) -> Result<bool> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<(i64, Option<i64>, String)> = sqlx::query_as(
                 "UPDATE conversations SET overdue_told_at = $1 WHERE id = $2 AND waiting_since = $3 \
                  AND status <> 'resolved' AND (overdue_told_at IS NULL OR overdue_told_at < waiting_since) \

@@ -8,6 +8,7 @@
 //! network call, so whoever takes over an expired lease knows whether the
 //! network may have been reached.
 
+use crate::BeginWrite;
 use crate::{Backend, Result, Store, StoreError, on};
 
 /// A post as the author wrote it.
@@ -201,7 +202,7 @@ impl Store {
              idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {TARGET_COLS}"
         );
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let post: Post = sqlx::query_as(&post_sql)
                 .bind(new.workspace_id).bind(new.author_id).bind(&new.text).bind(new.scheduled_at).bind(now)
                 .bind(&extras.campaign)
@@ -352,7 +353,7 @@ impl Store {
              WHERE post_id = $3 AND state IN {EDITABLE} AND sending_since IS NULL"
         );
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE posts SET text = COALESCE($1, text), scheduled_at = COALESCE($2, scheduled_at), \
                                  updated_at = $3 WHERE workspace_id = $4 AND id = $5")
                 .bind(text).bind(at).bind(now).bind(workspace_id).bind(id)
@@ -471,7 +472,7 @@ impl Store {
         let sql = "UPDATE post_targets SET sending_since = COALESCE(sending_since, $1), updated_at = $1 \
                    WHERE id = $2 AND attempts = $3 AND state = 'publishing'";
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut held = Vec::with_capacity(marks.len());
             for &(id, attempt) in marks {
                 let n = sqlx::query(sql).bind(now).bind(id).bind(attempt)
@@ -531,7 +532,7 @@ impl Store {
             SELECT p.author_id, p.workspace_id, $1, p.id, t.channel_name, $2 \
             FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.id = $3 AND p.author_id IS NOT NULL";
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut recorded = Vec::with_capacity(done.len());
             for (id, attempt, outcome) in done {
                 let n = match outcome {

@@ -5,6 +5,7 @@
 //! unique index on `(series_id, scheduled_at)` makes topping a series up
 //! idempotent, whichever process does it and however often.
 
+use crate::BeginWrite;
 use crate::posts::{EDITABLE, NewPost, POST_COLS, Post};
 use crate::{Result, Store, StoreError, on};
 
@@ -106,7 +107,7 @@ impl Store {
         slots: &[(i64, i64)],
     ) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM channels WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id).bind(channel_id).fetch_one(&mut *tx).await?;
             if n == 0 {
@@ -168,7 +169,7 @@ impl Store {
         let target_sql = "INSERT INTO post_targets (post_id, channel_id, network, channel_name, text, state, due_at, \
              idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             if let Some((id, until)) = series {
                 let n = sqlx::query("UPDATE post_series SET made_until = $1, updated_at = $2 \
                                      WHERE id = $3 AND stopped_at IS NULL AND made_until < $1")
@@ -277,7 +278,7 @@ impl Store {
               AND (t.state NOT IN {EDITABLE} OR t.sending_since IS NOT NULL))"
         );
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE post_series SET stopped_at = COALESCE(stopped_at, $1), updated_at = $1 \
                                  WHERE workspace_id = $2 AND id = $3")
                 .bind(now).bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
@@ -306,7 +307,7 @@ impl Store {
              AND (t.state NOT IN {EDITABLE} OR t.sending_since IS NOT NULL))"
         );
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE post_series SET text = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
                 .bind(text).bind(now).bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {

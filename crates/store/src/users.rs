@@ -1,5 +1,6 @@
 //! People: accounts, sessions, API tokens and password resets.
 
+use crate::BeginWrite;
 use crate::{ApiToken, Result, Session, Store, StoreError, User, Workspace, on};
 
 const USER_COLS: &str =
@@ -40,7 +41,7 @@ impl Store {
     /// first workspace they own. [`StoreError::Conflict`] when already set up.
     pub async fn setup(&self, o: &NewOwner<'_>, now: i64) -> Result<(User, Workspace)> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO organisation (id, name, created_at) VALUES (1, $1, $2)")
                 .bind(o.organisation).bind(now).execute(&mut *tx).await?;
             let user: User = sqlx::query_as(&format!(
@@ -86,7 +87,7 @@ impl Store {
         keep_session: Option<&str>,
     ) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(id).bind(keep_session.unwrap_or("")).execute(&mut *tx).await?;
@@ -216,7 +217,7 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let user_id: i64 = sqlx::query_scalar(
                 "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id")
                 .bind(now).bind(token_hash).fetch_one(&mut *tx).await?;

@@ -1,5 +1,6 @@
 //! Workspaces, their members and invitations.
 
+use crate::BeginWrite;
 use crate::models::{MemberRow, MembershipRow};
 use crate::{Invite, Member, Membership, Result, Store, StoreError, User, Workspace, on};
 use dialoog_domain::Role;
@@ -25,7 +26,7 @@ impl Store {
         now: i64,
     ) -> Result<Workspace> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let ws: Workspace = sqlx::query_as(
                 "INSERT INTO workspaces (name, timezone, created_at) VALUES ($1, $2, $3) RETURNING id, name, timezone, created_at")
                 .bind(name).bind(timezone).bind(now).fetch_one(&mut *tx).await?;
@@ -104,7 +105,7 @@ impl Store {
     /// workspace without an owner; [`StoreError::NotFound`] for a non-member.
     pub async fn set_member_role(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE members SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
                 .bind(role.as_str()).bind(workspace_id).bind(user_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 { return Err(StoreError::NotFound); }
@@ -120,7 +121,7 @@ impl Store {
     /// owner; [`StoreError::NotFound`] for a non-member.
     pub async fn remove_member(&self, workspace_id: i64, user_id: i64) -> Result<()> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2")
                 .bind(workspace_id).bind(user_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 { return Err(StoreError::NotFound); }
@@ -179,7 +180,7 @@ impl Store {
         now: i64,
     ) -> Result<(User, i64)> {
         on!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             #[derive(sqlx::FromRow)]
             struct Claimed { workspace_id: i64, email: String, role: String }
             let inv: Claimed = sqlx::query_as(
