@@ -249,6 +249,36 @@ pub struct MessageDto {
     pub state: Option<String>,
     /// Why a reply failed, in the network's words.
     pub error: Option<String>,
+    /// What came with a message from outside (pictures, videos, files),
+    /// at most 20.
+    pub media: Vec<MediaDto>,
+}
+
+/// An attachment of a message from outside, as the network gave it.
+#[derive(Serialize, ToSchema)]
+pub struct MediaDto {
+    /// The network's word for it (`image`, `video`, `image/png`, …).
+    pub kind: String,
+    /// Its address on the network, only when it is a web address
+    /// (`http`/`https`); fetch it yourself: the API does not proxy it.
+    pub url: Option<String>,
+    /// Its description, where the network gives one.
+    pub alt: String,
+}
+
+fn media_dtos(media: &str) -> Vec<MediaDto> {
+    crate::ui::inbox_media::parse(media)
+        .into_iter()
+        .take(crate::ui::inbox_media::MAX_SHOWN)
+        .map(|m| {
+            let url = crate::ui::inbox_media::safe_url(Some(&m.url));
+            MediaDto {
+                kind: m.kind,
+                url: (!url.is_empty()).then_some(url),
+                alt: m.alt,
+            }
+        })
+        .collect()
 }
 
 fn entry_dto(e: Entry) -> MessageDto {
@@ -265,6 +295,7 @@ fn entry_dto(e: Entry) -> MessageDto {
         sentiment: None,
         state: reply.then_some(e.state),
         error: (!e.error.is_empty()).then_some(e.error),
+        media: vec![],
     }
 }
 
@@ -295,6 +326,7 @@ async fn detail(
                 MessageDto {
                     direction: "in".to_owned(),
                     id: i.id,
+                    media: media_dtos(&i.item.media),
                     author_name: i.item.author_name,
                     author_handle: i.item.author_handle,
                     text: i.item.text,

@@ -20,7 +20,7 @@ pub mod forms;
 mod import;
 mod inbox;
 mod inbox_levels;
-mod inbox_media;
+pub(crate) mod inbox_media;
 mod inbox_thread;
 mod listening;
 mod listening_sources;

@@ -199,6 +199,25 @@ async fn story(app: App) {
     let conv = all[0].id;
     let item = s.conversation_items(conv).await.unwrap()[0].id;
 
+    // The API gives what came with it as data: web addresses only, the
+    // descriptions as plain text.
+    let (st, v) = app
+        .call(
+            "GET",
+            &format!("/api/v1/workspaces/1/conversations/{conv}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let m = &v["messages"][0]["media"];
+    assert_eq!(m.as_array().unwrap().len(), 9, "{m}");
+    assert!(m[0]["url"].is_null() && m[1]["url"].is_null(), "{m}");
+    assert_eq!(m[0]["alt"], "<script>alert(1)</script>");
+    assert_eq!(m[2]["url"], format!("{images}/tiny.png"));
+    assert_eq!(m[7]["url"], "https://cdn.example/factuur.pdf");
+    assert_eq!(m[7]["kind"], "application/pdf");
+
     let shown = pages(&app, conv).await;
     let (_, thread) = &shown[1];
     // Shown, as text.
