@@ -66,12 +66,29 @@ pub const FOLD_WINDOW_MS: i64 = 24 * 3_600_000;
 /// The longest stretch of a post analysed.
 const ANALYSED_BYTES: usize = 16 * 1024;
 
+/// The most originals remembered for folding, across workspaces (about
+/// 260 bytes each, so some 65 MB at most): past it the oldest are
+/// forgotten first, so memory stays flat however fast mentions are stored
+/// (a copy of something older is then stored as new).
+pub const FOLD_MAX: usize = 250_000;
+
 /// Recent originals per workspace, found by any of four 16-bit bands of
 /// their fingerprint: two fingerprints at most 3 bits apart share a band.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Folds {
     bands: FxHashMap<(i64, u8, u16), Vec<(u64, i64)>>,
     order: VecDeque<(i64, i64, u64, i64)>,
+    cap: usize,
+}
+
+impl Default for Folds {
+    fn default() -> Self {
+        Folds {
+            bands: FxHashMap::default(),
+            order: VecDeque::new(),
+            cap: FOLD_MAX,
+        }
+    }
 }
 
 fn band(fp: u64, i: u8) -> u16 {
@@ -90,6 +107,9 @@ impl Folds {
                 .push((fp, id));
         }
         self.order.push_back((at, ws, fp, id));
+        while self.order.len() > self.cap {
+            self.forget_oldest();
+        }
     }
 
     fn find(&self, ws: i64, fp: u64) -> Option<i64> {
@@ -105,17 +125,20 @@ impl Folds {
     }
 
     fn expire(&mut self, before: i64) {
-        while let Some(&(at, ws, fp, id)) = self.order.front() {
-            if at >= before {
-                break;
-            }
-            self.order.pop_front();
-            for i in 0..4 {
-                if let Some(v) = self.bands.get_mut(&(ws, i, band(fp, i))) {
-                    v.retain(|e| e.1 != id);
-                    if v.is_empty() {
-                        self.bands.remove(&(ws, i, band(fp, i)));
-                    }
+        while self.order.front().is_some_and(|o| o.0 < before) {
+            self.forget_oldest();
+        }
+    }
+
+    fn forget_oldest(&mut self) {
+        let Some((_, ws, fp, id)) = self.order.pop_front() else {
+            return;
+        };
+        for i in 0..4 {
+            if let Some(v) = self.bands.get_mut(&(ws, i, band(fp, i))) {
+                v.retain(|e| e.1 != id);
+                if v.is_empty() {
+                    self.bands.remove(&(ws, i, band(fp, i)));
                 }
             }
         }
@@ -416,5 +439,28 @@ mod tests {
         f.expire(101);
         assert_eq!(f.find(1, fp), None);
         assert!(f.bands.is_empty());
+    }
+
+    #[test]
+    fn folds_forget_the_oldest_past_their_bound() {
+        let mut f = Folds {
+            cap: 3,
+            ..Folds::default()
+        };
+        let fps = [
+            0x1111_2222_3333_4444_u64,
+            0x5555_6666_7777_8888,
+            0x9999_aaaa_bbbb_cccc,
+            0xdddd_eeee_ffff_0001,
+        ];
+        for (i, fp) in fps.iter().enumerate() {
+            f.add(1, *fp, i as i64 + 10, 100);
+        }
+        assert_eq!(f.find(1, fps[0]), None, "the oldest is forgotten");
+        assert_eq!(f.find(1, fps[1]), Some(11));
+        assert_eq!(f.find(1, fps[3]), Some(13));
+        assert_eq!(f.order.len(), 3);
+        let kept: usize = f.bands.values().map(Vec::len).sum();
+        assert_eq!(kept, 3 * 4, "four bands each, no more");
     }
 }
