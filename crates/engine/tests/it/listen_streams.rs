@@ -4,10 +4,8 @@
 //! connection in the middle of a message where told. Two workspaces listen
 //! to the same firehose through one connection; what the queries find is
 //! stored once, the cursor is saved, a drop loses and doubles nothing, an
-//! edited query takes effect mid-stream, a held-up pipeline slows the
-//! reader (shown as "slowed") through a burst of 100,000 posts without
-//! losing anything, a full disk holds the stream until there is room
-//! again (the pipeline says so; nothing is lost or doubled), and pausing and
+//! edited query takes effect mid-stream (bursts and a full disk are in
+//! `listen_burst`), and pausing and
 //! removing sources stops the stream. An unreachable firehose shows as
 //! failing; a Mastodon hashtag set to stream is heard from the Mastodon
 //! test server, and polled where the instance refuses streaming.
@@ -16,7 +14,6 @@ use dialoog_engine::listen_sources::settle_source;
 use dialoog_engine::listen_streams::{Streams, StreamsConfig};
 use dialoog_engine::listening::Pipeline;
 use dialoog_networks::listen::{SourceInput, StreamOptions};
-use dialoog_store::testing::TestDb;
 use dialoog_store::{MentionFilter, Source, Store};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -29,11 +26,11 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
 use crate::support::{World, now};
 
-const T0: i64 = 1_795_000_000_000_000;
+pub(crate) const T0: i64 = 1_795_000_000_000_000;
 
 /// What the server does on a connection, after replaying from the cursor.
 #[derive(Clone, Copy, Debug)]
-enum Plan {
+pub(crate) enum Plan {
     /// Sends this many events, then half of the next, then drops.
     DropMidMessage(usize),
     /// Sends everything, then follows what is appended.
@@ -43,14 +40,14 @@ enum Plan {
 /// A loopback Jetstream: events (sorted by `time_us`) that tests append
 /// to, a plan per connection, and the query of every connection.
 #[derive(Clone)]
-struct Replay {
-    url: String,
+pub(crate) struct Replay {
+    pub(crate) url: String,
     events: Arc<Mutex<Vec<(i64, String)>>>,
     plans: Arc<Mutex<VecDeque<Plan>>>,
     queries: Arc<Mutex<Vec<String>>>,
 }
 
-fn commit(i: usize, time_us: i64, text: &str) -> (i64, String) {
+pub(crate) fn commit(i: usize, time_us: i64, text: &str) -> (i64, String) {
     let ev = json!({
         "did": format!("did:plc:user{}", i % 53),
         "time_us": time_us,
@@ -71,7 +68,7 @@ fn identity(time_us: i64) -> (i64, String) {
 
 /// A text only one post has (so no two are near-copies), about the
 /// bakery when `brand`.
-fn text(i: usize, brand: bool, extra: &str) -> String {
+pub(crate) fn text(i: usize, brand: bool, extra: &str) -> String {
     let words: String = (0..8)
         .map(|k| format!("w{:x}{k}", (i * 7919 + k * 104_729) % 1_000_003))
         .collect::<Vec<_>>()
@@ -84,7 +81,7 @@ fn text(i: usize, brand: bool, extra: &str) -> String {
 }
 
 impl Replay {
-    async fn start(plans: Vec<Plan>) -> Self {
+    pub(crate) async fn start(plans: Vec<Plan>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let r = Replay {
             url: format!("ws://{}/subscribe", listener.local_addr().unwrap()),
@@ -105,11 +102,11 @@ impl Replay {
         r
     }
 
-    fn push(&self, e: (i64, String)) {
+    pub(crate) fn push(&self, e: (i64, String)) {
         self.events.lock().unwrap().push(e);
     }
 
-    fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.queries.lock().unwrap().len()
     }
 
@@ -188,7 +185,7 @@ impl Replay {
     }
 }
 
-fn fast() -> StreamsConfig {
+pub(crate) fn fast() -> StreamsConfig {
     StreamsConfig {
         reconcile: Duration::from_millis(50),
         queue: 2,
@@ -207,7 +204,7 @@ fn fast() -> StreamsConfig {
     }
 }
 
-async fn jetstream_source(store: &Store, ws: i64, url: &str) -> Source {
+pub(crate) async fn jetstream_source(store: &Store, ws: i64, url: &str) -> Source {
     let settled = settle_source(
         "jetstream",
         &SourceInput {
@@ -231,7 +228,7 @@ async fn jetstream_source(store: &Store, ws: i64, url: &str) -> Source {
 }
 
 /// How many mentions a workspace has (originals and copies).
-async fn count(store: &Store, ws: i64) -> i64 {
+pub(crate) async fn count(store: &Store, ws: i64) -> i64 {
     let f = store
         .mention_facets(ws, &MentionFilter::default())
         .await
@@ -240,7 +237,7 @@ async fn count(store: &Store, ws: i64) -> i64 {
 }
 
 /// Reconciles until `done` holds (or fails after 60 s).
-async fn until<F, Fut>(streams: &mut Streams, what: &str, mut done: F)
+pub(crate) async fn until<F, Fut>(streams: &mut Streams, what: &str, mut done: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -412,120 +409,6 @@ async fn the_firehose_is_heard_once_per_workspace_through_one_stream(store: Stor
     store.delete_source(ws1, aid).await.unwrap();
     streams.reconcile().await.unwrap();
     assert_eq!(streams.running(), 0);
-}
-
-async fn a_held_up_pipeline_slows_the_reader_and_nothing_is_lost(store: Store) {
-    let w = World::new(store.clone()).await;
-    let t = now();
-    store
-        .create_listening_query(w.ws, "Merk", "\"de vries\"", "brand", t)
-        .await
-        .unwrap();
-    const N: usize = 100_000;
-    let server = Replay::start(vec![]).await;
-    let mut time = T0;
-    for i in 0..N {
-        time += 10;
-        server.push(commit(i, time, &text(i, i % 20 == 0, "")));
-    }
-    let a = jetstream_source(&store, w.ws, &server.url).await;
-    let (ws1, aid) = (w.ws, a.id);
-    let pipeline = Arc::new(AsyncMutex::new(
-        Pipeline::new(store.clone(), t).await.unwrap(),
-    ));
-    let mut streams = Streams::new(store.clone(), pipeline.clone(), fast());
-    {
-        // The pipeline is busy elsewhere: the channel fills, the reader waits.
-        let _busy = pipeline.lock().await;
-        until(&mut streams, "shown as slowed", || {
-            let store = store.clone();
-            async move { store.source(ws1, aid).await.unwrap().live_status == "slowed" }
-        })
-        .await;
-    }
-    until(&mut streams, "the burst stored", || {
-        let store = store.clone();
-        async move { store.source(ws1, aid).await.unwrap().cursor == time.to_string() }
-    })
-    .await;
-    let s = store.source(ws1, aid).await.unwrap();
-    assert_eq!(s.fetched_total, N as i64);
-    assert_eq!(s.stored_total, (N / 20) as i64);
-    assert_eq!(count(&store, ws1).await, (N / 20) as i64);
-    assert_eq!(server.connections(), 1);
-    streams.stop_all();
-}
-
-/// The disk fills up (the SQLite file may not grow): batches wait in the
-/// stream, the pipeline says it is held up because the disk is full, and
-/// the cursor stays; once room is freed everything heard is stored, once.
-#[tokio::test]
-async fn a_full_disk_holds_the_stream_and_loses_nothing() {
-    let db = TestDb::sqlite().await;
-    let w = World::new(db.store.clone()).await;
-    let t = now();
-    db.store
-        .create_listening_query(w.ws, "Merk", "\"de vries\"", "brand", t)
-        .await
-        .unwrap();
-    const N: usize = 2000;
-    let server = Replay::start(vec![]).await;
-    let mut time = T0;
-    for i in 0..N {
-        time += 10;
-        server.push(commit(i, time, &text(i, i % 2 == 0, "")));
-    }
-    let a = jetstream_source(&db.store, w.ws, &server.url).await;
-    let (ws, aid) = (w.ws, a.id);
-    // Everything from here on runs on a store that cannot grow the file,
-    // and filler rows take up the last of its room.
-    let max = db.pages().await + 5;
-    let store = db.capped(max).await;
-    db.grow_to(max + 2000).await;
-    let pipeline = Arc::new(AsyncMutex::new(
-        Pipeline::new(store.clone(), t).await.unwrap(),
-    ));
-    let held = pipeline.lock().await.held();
-    let mut streams = Streams::new(store.clone(), pipeline.clone(), fast());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !held.get().is_some_and(|h| h.full) {
-        // Writing the health may fail too; the test goes on.
-        let _ = streams.reconcile().await;
-        assert!(tokio::time::Instant::now() < deadline, "never held up");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    let before = count(&db.store, ws).await;
-    assert!(before < (N / 2) as i64, "{before} stored on a full disk");
-    assert_ne!(
-        db.store.source(ws, aid).await.unwrap().cursor,
-        time.to_string()
-    );
-    // Still held a moment later: nothing heard is let go.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = streams.reconcile().await;
-    assert!(held.get().is_some_and(|h| h.full));
-
-    // Room again: the waiting batch is stored, and the rest after it.
-    db.free_filler().await;
-    until(
-        &mut streams,
-        "everything stored after the disk had room",
-        || {
-            let store = db.store.clone();
-            async move { store.source(ws, aid).await.unwrap().cursor == time.to_string() }
-        },
-    )
-    .await;
-    assert_eq!(count(&db.store, ws).await, (N / 2) as i64, "each once");
-    assert_eq!(held.get(), None, "no longer held up");
-    let s = db.store.source(ws, aid).await.unwrap();
-    assert_eq!(s.fetched_total, N as i64);
-    assert_eq!(
-        server.connections(),
-        1,
-        "the stream waited, it did not drop"
-    );
-    streams.stop_all();
 }
 
 fn mastodon_status(id: u64) -> serde_json::Value {
@@ -756,7 +639,6 @@ async fn a_restart_resumes_from_the_saved_cursor(store: Store) {
 
 dialoog_store::both_backends!(
     the_firehose_is_heard_once_per_workspace_through_one_stream,
-    a_held_up_pipeline_slows_the_reader_and_nothing_is_lost,
     a_mastodon_stream_that_is_refused_is_polled,
     an_unreachable_firehose_shows_as_failing,
     a_restart_resumes_from_the_saved_cursor,

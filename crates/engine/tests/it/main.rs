@@ -4,6 +4,7 @@
 mod alerts;
 mod bluesky;
 mod dispatch;
+mod listen_burst;
 mod listen_streams;
 mod listening;
 mod support;
