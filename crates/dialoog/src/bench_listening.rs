@@ -5,8 +5,9 @@
 //!    sentiment, near-copy folding, storing) with the search index kept
 //!    caught up beside it, fed generated Dutch and English posts
 //!    ([`crate::bench_posts`]: each different, one in twenty a repost) in
-//!    batches of 1,000 for `S` seconds: posts per second, and the resident
-//!    memory at the start of each minute and at the end;
+//!    batches of 1,000 for `S` seconds: posts per second (overall and per
+//!    minute), and the resident memory at the start of each minute and at
+//!    the end;
 //! 2. search over `N` stored mentions of the same kind of posts: a
 //!    three-word query with facets, timed on the tantivy index and on an
 //!    SQLite FTS5 table built over the same mentions, one after the other,
@@ -147,6 +148,7 @@ async fn pipeline(
     let mut in_pipeline = Duration::ZERO;
     let mut batch = Vec::with_capacity(1000);
     let mut rss_samples = vec![];
+    let mut minute_marks: Vec<usize> = vec![];
     while start.elapsed() < limit {
         batch.clear();
         for _ in 0..1000 {
@@ -170,13 +172,17 @@ async fn pipeline(
         stored += o.stored;
         copies += o.copies;
         // The resident memory at the start of each minute, to see whether
-        // it stays flat.
+        // it stays flat, and the posts of each minute, to see whether the
+        // rate holds as the tables grow.
         if rss_samples.len() <= (start.elapsed().as_secs() / 60) as usize {
             rss_samples.push(rss_bytes());
+            minute_marks.push(posts);
         }
     }
     let seconds = start.elapsed().as_secs_f64();
     let rss_end = rss_bytes();
+    minute_marks.push(posts);
+    let per_minute: Vec<usize> = minute_marks.windows(2).map(|w| w[1] - w[0]).collect();
     let alerts = alert_latency(store, &mut p, &origin, ws, &texts, posts as u64, now).await?;
     let _ = stop_tx.send(true);
     let _ = indexer.await;
@@ -196,6 +202,7 @@ async fn pipeline(
         "rss_start_bytes": rss_start,
         "rss_end_bytes": rss_end,
         "rss_per_minute_bytes": rss_samples,
+        "posts_per_minute": per_minute,
         "alerts": alerts,
     }))
 }

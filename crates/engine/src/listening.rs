@@ -209,7 +209,10 @@ impl Pipeline {
     /// A pipeline over `store`, remembering the originals of the last day.
     pub async fn new(store: Store, now: i64) -> Result<Self, StoreError> {
         let mut folds = Folds::default();
-        for (ws, id, fp) in store.recent_fingerprints(now - FOLD_WINDOW_MS).await? {
+        let recent = store
+            .recent_fingerprints(now - FOLD_WINDOW_MS, FOLD_MAX)
+            .await?;
+        for (ws, id, fp) in recent {
             folds.add(ws, fp as u64, id, now);
         }
         let mut p = Self {

@@ -23,6 +23,7 @@ mod inbox_search;
 mod listening;
 mod media;
 mod mention_fts_bench;
+mod mention_insert;
 mod mention_keep;
 mod mentions;
 mod models;

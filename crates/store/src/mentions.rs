@@ -2,7 +2,6 @@
 //! (by key), near-copies kept as copies of the first, with the queries that
 //! found each; listed with filters and counted into facets.
 
-use crate::BeginWrite;
 use crate::inbox::{Bind, like_pattern};
 use crate::{Result, Store, on};
 
@@ -206,62 +205,21 @@ macro_rules! bound {
 }
 
 impl Store {
-    /// Stores a batch in one transaction, in order; a mention whose key is
-    /// known already changes nothing, so a batch delivered twice counts once.
-    pub async fn insert_mentions(&self, batch: &[NewMention], now: i64) -> Result<Vec<Stored>> {
-        let mut out: Vec<Stored> = Vec::with_capacity(batch.len());
-        on!(self, p => {
-            let mut tx = p.begin_write().await?;
-            for m in batch {
-                let original = match m.copy_of {
-                    Some(CopyOf::Stored(id)) => Some(id),
-                    Some(CopyOf::InBatch(i)) => match out.get(i) {
-                        Some(Stored::New(id) | Stored::Copy(id)) => Some(*id),
-                        _ => None,
-                    },
-                    None => None,
-                };
-                let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO mentions (workspace_id, source_id, source_kind, key, url, author_id, author_name, \
-                     author_handle, reach, text, lang, sentiment, score, fingerprint, copy_of, published_at, stored_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                     ON CONFLICT (workspace_id, key) DO NOTHING RETURNING id")
-                    .bind(m.workspace_id).bind(m.source_id).bind(&m.source_kind).bind(&m.key).bind(&m.url)
-                    .bind(&m.author_id).bind(&m.author_name).bind(&m.author_handle).bind(m.reach).bind(&m.text)
-                    .bind(&m.lang).bind(&m.sentiment).bind(m.score).bind(m.fingerprint).bind(original)
-                    .bind(m.published_at).bind(now)
-                    .fetch_optional(&mut *tx).await?;
-                let Some(id) = id else {
-                    out.push(Stored::Known);
-                    continue;
-                };
-                if let Some(orig) = original {
-                    sqlx::query("UPDATE mentions SET copies = copies + 1 WHERE id = $1")
-                        .bind(orig).execute(&mut *tx).await?;
-                    out.push(Stored::Copy(orig));
-                    continue;
-                }
-                for q in &m.query_ids {
-                    sqlx::query(
-                        "INSERT INTO mention_queries (query_id, mention_id, workspace_id, published_at) \
-                         SELECT id, $1, workspace_id, $2 FROM listening_queries WHERE id = $3 AND workspace_id = $4 \
-                         ON CONFLICT DO NOTHING")
-                        .bind(id).bind(m.published_at).bind(q).bind(m.workspace_id)
-                        .execute(&mut *tx).await?;
-                }
-                out.push(Stored::New(id));
-            }
-            tx.commit().await?;
-        });
-        Ok(out)
-    }
-
-    /// Originals stored since `since`, as `(workspace, id, fingerprint)`:
-    /// what a restarted pipeline folds new copies into.
-    pub async fn recent_fingerprints(&self, since: i64) -> Result<Vec<(i64, i64, i64)>> {
-        Ok(on!(self, p => sqlx::query_as(
-            "SELECT workspace_id, id, fingerprint FROM mentions WHERE stored_at >= $1 AND copy_of IS NULL ORDER BY id")
-            .bind(since).fetch_all(p).await)?)
+    /// The newest `limit` originals stored since `since`, oldest first, as
+    /// `(workspace, id, fingerprint)`: what a restarted pipeline folds new
+    /// copies into.
+    pub async fn recent_fingerprints(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64, i64)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows: Vec<(i64, i64, i64)> = on!(self, p => sqlx::query_as(
+            "SELECT workspace_id, id, fingerprint FROM mentions WHERE stored_at >= $1 AND copy_of IS NULL \
+             ORDER BY id DESC LIMIT $2")
+            .bind(since).bind(limit).fetch_all(p).await)?;
+        rows.reverse();
+        Ok(rows)
     }
 
     /// A page of a workspace's mentions, newest first.

@@ -257,7 +257,10 @@ async fn listening_is_per_workspace_and_counts_copies_once(store: Store) {
     assert_eq!(facets.days.iter().map(|d| d.2).sum::<i64>(), 3);
     let ids: Vec<i64> = all.iter().map(|m| m.id).collect();
     assert_eq!(store.mention_query_ids(&ids).await.unwrap().len(), 4);
-    assert_eq!(store.recent_fingerprints(NOW).await.unwrap().len(), 4);
+    let recent = store.recent_fingerprints(NOW, 10).await.unwrap();
+    assert_eq!(recent.len(), 4);
+    let newest = store.recent_fingerprints(NOW, 2).await.unwrap();
+    assert_eq!(newest, recent[2..], "the newest two, oldest first");
 
     // Removing a query keeps the mentions.
     store.delete_listening_query(ws, rival.id).await.unwrap();

@@ -8,6 +8,7 @@ mod inbox_search;
 mod inbox_search_walk;
 mod listening;
 mod media_cleanup;
+mod mention_batch;
 mod post_delete_busy;
 mod queue_props;
 mod retention;
