@@ -86,8 +86,6 @@ pub struct Watch {
     matcher: Matcher,
     words: Vec<Watched>,
     version: Option<(i64, i64)>,
-    scratch: Scratch,
-    found: Vec<u64>,
 }
 
 impl Default for Watch {
@@ -96,8 +94,6 @@ impl Default for Watch {
             matcher: Matcher::new([]),
             words: vec![],
             version: None,
-            scratch: Scratch::default(),
-            found: vec![],
         }
     }
 }
@@ -142,15 +138,22 @@ impl Watch {
     }
 
     /// The watched words of `workspace` in a post its `queries` found, as
-    /// `(rule, word)`.
-    pub fn find(&mut self, post: &Post<'_>, workspace: i64, queries: &[i64]) -> Vec<(i64, String)> {
+    /// `(rule, word)`; `scratch` and `found` are the caller's working
+    /// memory (one per thread).
+    pub fn find(
+        &self,
+        post: &Post<'_>,
+        workspace: i64,
+        queries: &[i64],
+        scratch: &mut Scratch,
+        found: &mut Vec<u64>,
+    ) -> Vec<(i64, String)> {
         if self.words.is_empty() {
             return vec![];
         }
-        self.found.clear();
-        self.matcher
-            .matches_into(post, &mut self.scratch, &mut self.found);
-        self.found
+        found.clear();
+        self.matcher.matches_into(post, scratch, found);
+        found
             .iter()
             .filter_map(|i| self.words.get(usize::try_from(*i).ok()?))
             .filter(|w| w.workspace == workspace && w.query.is_none_or(|q| queries.contains(&q)))

@@ -5,7 +5,8 @@
 
 use dialoog_store::{CopyOf, NewMention, Store, StoreError, Stored};
 use dialoog_text::query::{Matcher, Post, Scratch};
-use dialoog_text::{Doc, simhash};
+use dialoog_text::sentiment::Sentiment;
+use dialoog_text::{Doc, Lang, simhash};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -157,7 +158,10 @@ pub struct Pipeline {
     stored_by_source: FxHashMap<i64, u64>,
     version: Option<(i64, i64)>,
     folds: Folds,
-    scratch: Scratch,
+    /// Working memory of the two threads that analyse a batch.
+    work: [Work; 2],
+    /// Whether the machine has a second core to analyse on.
+    two_cores: bool,
     watch: Watch,
     signals: Arc<Signals>,
     held: HeldUp,
@@ -222,7 +226,8 @@ impl Pipeline {
             stored_by_source: FxHashMap::default(),
             version: None,
             folds,
-            scratch: Scratch::default(),
+            work: Default::default(),
+            two_cores: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
             watch: Watch::default(),
             signals: Arc::default(),
             held: HeldUp::default(),
@@ -287,45 +292,15 @@ impl Pipeline {
     ) -> Result<Outcome, StoreError> {
         self.refresh().await?;
         self.folds.expire(now - FOLD_WINDOW_MS);
+        let heard = self.analyse(origin, posts);
         let mut batch: Vec<NewMention> = vec![];
         let mut fps: Vec<u64> = vec![];
-        let mut found: Vec<u64> = vec![];
         // Per mention in the batch, the watched words it has.
         let mut words: Vec<Vec<(i64, String)>> = vec![];
-        for post in posts {
-            let mut end = post.text.len().min(ANALYSED_BYTES);
-            while !post.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            let doc = Doc::new(&post.text[..end]);
-            let lang = dialoog_text::lang::detect(&doc).or_else(|| {
-                post.lang_hint.as_deref().and_then(|h| {
-                    dialoog_text::Lang::from_code(h.split(['-', '_']).next().unwrap_or(h))
-                })
-            });
-            found.clear();
-            let as_post = Post {
-                doc: &doc,
-                lang,
-                source: &origin.source,
-            };
-            self.matcher
-                .matches_into(&as_post, &mut self.scratch, &mut found);
-            if found.is_empty() {
-                continue;
-            }
-            let sentiment = dialoog_text::sentiment::score(&doc, lang);
-            let fp = simhash::fingerprint(&doc);
-            for &(source_id, ws) in &origin.listeners {
-                let query_ids: Vec<i64> = found
-                    .iter()
-                    .filter(|q| self.owners.get(q) == Some(&ws))
-                    .filter_map(|q| i64::try_from(*q).ok())
-                    .collect();
-                if query_ids.is_empty() {
-                    continue;
-                }
-                let copy_of = self.folds.find(ws, fp).map(CopyOf::Stored).or_else(|| {
+        for (post, heard) in posts.iter().zip(heard) {
+            let Some(h) = heard else { continue };
+            for (source_id, ws, query_ids, found_words) in h.hits {
+                let copy_of = self.folds.find(ws, h.fp).map(CopyOf::Stored).or_else(|| {
                     batch
                         .iter()
                         .zip(&fps)
@@ -333,12 +308,12 @@ impl Pipeline {
                             m.workspace_id == ws
                                 && m.copy_of.is_none()
                                 && *f != 0
-                                && simhash::near(*f, fp)
+                                && simhash::near(*f, h.fp)
                         })
                         .map(CopyOf::InBatch)
                 });
-                fps.push(fp);
-                words.push(self.watch.find(&as_post, ws, &query_ids));
+                fps.push(h.fp);
+                words.push(found_words);
                 batch.push(NewMention {
                     workspace_id: ws,
                     source_id: Some(source_id),
@@ -350,10 +325,10 @@ impl Pipeline {
                     author_handle: post.author_handle.clone(),
                     reach: post.reach,
                     text: post.text.clone(),
-                    lang: lang.map(|l| l.code().to_owned()),
-                    sentiment: sentiment.label.as_str().to_owned(),
-                    score: f64::from(sentiment.score),
-                    fingerprint: fp as i64,
+                    lang: h.lang.map(|l| l.code().to_owned()),
+                    sentiment: h.sentiment.label.as_str().to_owned(),
+                    score: f64::from(h.sentiment.score),
+                    fingerprint: h.fp as i64,
                     copy_of,
                     query_ids,
                     published_at: post.published_at,
@@ -400,7 +375,125 @@ impl Pipeline {
     }
 }
 
+/// What the pipeline learnt of a post that some listening workspace's
+/// queries found.
+struct Heard {
+    lang: Option<Lang>,
+    sentiment: Sentiment,
+    fp: u64,
+    /// Per listening source whose workspace's queries found it.
+    hits: Vec<Hit>,
+}
+
+/// `(source, workspace, the workspace's queries that found the post, the
+/// watched words in it as (rule, word))`.
+type Hit = (i64, i64, Vec<i64>, Vec<(i64, String)>);
+
+/// One thread's working memory for analysing posts.
+#[derive(Debug, Default)]
+struct Work {
+    queries: Scratch,
+    words: Scratch,
+    found: Vec<u64>,
+    found_words: Vec<u64>,
+}
+
+/// Batches from this many posts on are analysed on two threads.
+const PARALLEL_FROM: usize = 64;
+
+/// What the compiled queries and watched words make of posts: shared by
+/// the threads that analyse a batch.
+struct Analyser<'a> {
+    matcher: &'a Matcher,
+    owners: &'a FxHashMap<u64, i64>,
+    watch: &'a Watch,
+    origin: &'a Origin,
+}
+
+impl Analyser<'_> {
+    /// Normalises the post once, matches it against every query, and for
+    /// a post some listening workspace's queries found: language,
+    /// sentiment, fingerprint and watched words.
+    fn post(&self, post: &Incoming, w: &mut Work) -> Option<Heard> {
+        let mut end = post.text.len().min(ANALYSED_BYTES);
+        while !post.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let doc = Doc::new(&post.text[..end]);
+        let lang = dialoog_text::lang::detect(&doc).or_else(|| {
+            post.lang_hint.as_deref().and_then(|h| {
+                dialoog_text::Lang::from_code(h.split(['-', '_']).next().unwrap_or(h))
+            })
+        });
+        let as_post = Post {
+            doc: &doc,
+            lang,
+            source: &self.origin.source,
+        };
+        self.matcher
+            .matches_into(&as_post, &mut w.queries, &mut w.found);
+        if w.found.is_empty() {
+            return None;
+        }
+        let mut hits = vec![];
+        for &(source_id, ws) in &self.origin.listeners {
+            let query_ids: Vec<i64> = w
+                .found
+                .iter()
+                .filter(|q| self.owners.get(q) == Some(&ws))
+                .filter_map(|q| i64::try_from(*q).ok())
+                .collect();
+            if query_ids.is_empty() {
+                continue;
+            }
+            let words = self
+                .watch
+                .find(&as_post, ws, &query_ids, &mut w.words, &mut w.found_words);
+            hits.push((source_id, ws, query_ids, words));
+        }
+        if hits.is_empty() {
+            return None;
+        }
+        Some(Heard {
+            lang,
+            sentiment: dialoog_text::sentiment::score(&doc, lang),
+            fp: simhash::fingerprint(&doc),
+            hits,
+        })
+    }
+
+    fn posts(&self, posts: &[Incoming], w: &mut Work) -> Vec<Option<Heard>> {
+        posts.iter().map(|p| self.post(p, w)).collect()
+    }
+}
+
 impl Pipeline {
+    /// Analyses a batch, its two halves on two threads when it is large
+    /// enough and the machine has a second core (the storing that follows
+    /// runs on the database's own thread).
+    fn analyse(&mut self, origin: &Origin, posts: &[Incoming]) -> Vec<Option<Heard>> {
+        let a = Analyser {
+            matcher: &self.matcher,
+            owners: &self.owners,
+            watch: &self.watch,
+            origin,
+        };
+        let [mine, other] = &mut self.work;
+        if posts.len() < PARALLEL_FROM || !self.two_cores {
+            return a.posts(posts, mine);
+        }
+        let (first, second) = posts.split_at(posts.len() / 2);
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| a.posts(second, other));
+            let mut heard = a.posts(first, mine);
+            match helper.join() {
+                Ok(rest) => heard.extend(rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            heard
+        })
+    }
+
     /// [`Pipeline::process`], also telling how many new mentions each
     /// listening source stored (`(source id, count)` for every listener,
     /// in the order of `origin.listeners`).

@@ -1,22 +1,37 @@
-//! Storing a batch of mentions in a handful of statements: one INSERT per
-//! thousand mentions (and one for the near-copies of mentions earlier in
-//! the same batch), one UPDATE of the originals' copy counts, and one
-//! INSERT per four thousand (query, mention) links. A statement per
-//! mention cost a round trip to the database each, and on SQLite the round
-//! trips (a thread woken and put to sleep twice each) took more time than
-//! the writing. The statements differ in length from batch to batch, so
-//! they are not kept prepared (they would push the store's other
-//! statements out of the connection's cache).
+//! Storing a batch of mentions in a handful of statements: multi-row
+//! INSERTs of the mentions (first the originals and the copies of stored
+//! mentions, then the copies of mentions earlier in the same batch), one
+//! UPDATE of the originals' copy counts, and multi-row INSERTs of the
+//! (query, mention) links. A statement per mention cost a round trip to the
+//! database each, and on SQLite the round trips (a thread woken and put to
+//! sleep twice each) took more time than the writing.
+//!
+//! Rows go in chunks whose sizes are powers of two up to a bound, so there
+//! are few distinct statements and each stays prepared on its connection:
+//! parsing a statement of thousands of values anew for every batch cost
+//! about as much as running it.
 
 use crate::mentions::{CopyOf, NewMention, Stored};
 use crate::{BeginWrite, Result, Store, on};
 use rustc_hash::FxHashMap;
 
-/// Mentions per INSERT: 17 values each, well under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound values per statement.
-const MENTIONS_PER_INSERT: usize = 1_000;
-/// Links (or copy counts) per statement: 4 (or 2) values each.
-const LINKS_PER_INSERT: usize = 4_000;
+/// The most mentions per INSERT (17 values each).
+const MENTIONS_PER_INSERT: usize = 64;
+/// The most links (4 values each) or copy counts (2) per statement.
+const LINKS_PER_INSERT: usize = 256;
+
+/// `rows` in chunks of the largest power of two that fits, up to `max`.
+fn chunks<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let n = max.min(1 << rows.len().ilog2());
+        let (chunk, rest) = rows.split_at(n);
+        rows = rest;
+        Some(chunk)
+    })
+}
 
 /// The mentions of a batch stored in one pass, with the original each
 /// copies (`None`: it is an original).
@@ -52,7 +67,7 @@ impl Store {
                         _ => None,
                     })
                     .collect();
-                for chunk in pass.chunks(MENTIONS_PER_INSERT) {
+                for chunk in chunks(&pass, MENTIONS_PER_INSERT) {
                     let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO mentions (workspace_id, source_id, source_kind, key, url, author_id, author_name, \
                          author_handle, reach, text, lang, sentiment, score, fingerprint, copy_of, published_at, stored_at) ");
@@ -67,7 +82,7 @@ impl Store {
                     });
                     q.push(" ON CONFLICT (workspace_id, key) DO NOTHING RETURNING id, workspace_id, key");
                     let rows: Vec<(i64, i64, String)> =
-                        q.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+                        q.build_query_as().fetch_all(&mut *tx).await?;
                     let mut ids: FxHashMap<(i64, &str), i64> =
                         rows.iter().map(|(id, ws, key)| ((*ws, key.as_str()), *id)).collect();
                     for &(i, original) in chunk {
@@ -90,14 +105,14 @@ impl Store {
                 }
             }
             let counts: Vec<(i64, i64)> = counts.into_iter().collect();
-            for chunk in counts.chunks(LINKS_PER_INSERT) {
+            for chunk in chunks(&counts, LINKS_PER_INSERT) {
                 let mut q = sqlx::QueryBuilder::new("WITH v (id, n) AS (");
                 q.push_values(chunk, |mut row, (id, n)| {
                     row.push_bind(*id).push_bind(*n);
                 });
                 q.push(") UPDATE mentions SET copies = copies + (SELECT v.n FROM v WHERE v.id = mentions.id) \
                         WHERE id IN (SELECT v.id FROM v)");
-                q.build().persistent(false).execute(&mut *tx).await?;
+                q.build().execute(&mut *tx).await?;
             }
             // The queries that found each original (those of the mention's
             // workspace that still exist).
@@ -110,7 +125,7 @@ impl Store {
                 })
                 .flat_map(|(m, id)| m.query_ids.iter().map(move |q| (*q, id, m.workspace_id, m.published_at)))
                 .collect();
-            for chunk in links.chunks(LINKS_PER_INSERT) {
+            for chunk in chunks(&links, LINKS_PER_INSERT) {
                 let mut q = sqlx::QueryBuilder::new("WITH v (q, m, ws, at) AS (");
                 q.push_values(chunk, |mut row, (query, mention, ws, at)| {
                     row.push_bind(*query).push_bind(*mention).push_bind(*ws).push_bind(*at);
@@ -119,10 +134,26 @@ impl Store {
                         SELECT lq.id, v.m, lq.workspace_id, v.at FROM v \
                         JOIN listening_queries lq ON lq.id = v.q AND lq.workspace_id = v.ws \
                         WHERE true ON CONFLICT DO NOTHING");
-                q.build().persistent(false).execute(&mut *tx).await?;
+                q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_bound() {
+        let rows: Vec<u32> = (0..170).collect();
+        let sizes: Vec<usize> = chunks(&rows, 64).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [64, 64, 32, 8, 2]);
+        let again: Vec<u32> = chunks(&rows, 64).flatten().copied().collect();
+        assert_eq!(again, rows, "every row once, in order");
+        assert_eq!(chunks(&rows[..1], 64).count(), 1);
+        assert_eq!(chunks::<u32>(&[], 64).count(), 0);
     }
 }

@@ -16,8 +16,8 @@ async fn a_large_batch_is_stored_whole(store: Store) {
         .create_listening_query(ws, "Concurrent", "jansen", "competitor", NOW)
         .await
         .unwrap();
-    // 2,500 originals (three statements' worth), each found by both
-    // queries and one that does not exist (5,000 links: two statements),
+    // 2,500 originals (many statements' worth), each found by both
+    // queries and one that does not exist (5,000 links),
     // then 500 copies of originals in the batch and a repeat of the first
     // key.
     let mut batch: Vec<NewMention> = (0..2_500)

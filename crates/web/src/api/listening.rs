@@ -289,7 +289,7 @@ pub struct Fetched {
 /// Fetches a source now.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/listening/sources/{id}/sync", tag = "listening", security(("bearer" = [])),
     params(("ws" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Fetched), (status = 403, body = Problem), (status = 404, body = Problem), (status = 502, body = Problem)))]
+    responses((status = 200, body = Fetched), (status = 403, body = Problem), (status = 404, body = Problem), (status = 502, body = Problem), (status = 507, body = Problem)))]
 pub async fn sync_source(
     State(s): State<AppState>,
     ApiUser(u): ApiUser,
