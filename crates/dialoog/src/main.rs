@@ -201,6 +201,14 @@ fn init_logs(format: LogFormat) {
     }
 }
 
+/// mimalloc instead of the C library's allocator: under the listening
+/// pipeline's load (batches allocated on one thread and freed on another,
+/// several threads) the C library's per-thread arenas kept growing: 720 MB
+/// of the process's own memory after 10 minutes, where heaptrack found no
+/// leak and a heap of at most 152 MB in a shorter run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

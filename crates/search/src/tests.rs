@@ -178,5 +178,21 @@ fn removal_and_replacing_and_reopening() {
     };
     assert_eq!(ix.last_id(), 2, "the commit remembers the last id");
     assert_eq!(ids(&ix, 1, &q("opnieuw")), vec![2]);
+    // After reopening, a mention at or below the committed id still
+    // replaces its earlier self; one above it is simply added.
+    assert!(
+        ix.add(&[
+            doc(2, 1, Some("nl"), "fiets derde keer", 9_000),
+            doc(3, 1, Some("nl"), "fiets nieuw", 9_500)
+        ])
+        .is_ok()
+    );
+    assert!(ix.commit(3).is_ok());
+    assert_eq!(
+        ids(&ix, 1, &q("fiets")),
+        vec![3, 2],
+        "replaced, not doubled"
+    );
+    assert_eq!(ids(&ix, 1, &q("derde")), vec![2]);
     let _ = std::fs::remove_dir_all(&dir);
 }
