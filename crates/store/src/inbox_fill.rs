@@ -1,11 +1,12 @@
 //! Filling an inbox with generated conversations at once, for benchmarks:
 //! multi-row inserts in one transaction per call, the conversations, their
-//! threaded items, tags and search documents written as threading would
-//! leave them. Ids are given by this function, so it must not run beside
-//! other writers of conversations.
+//! authors as contacts, threaded items, tags and search documents written
+//! as threading would leave them. Ids are given by this function, so it
+//! must not run beside other writers of conversations or contacts.
 
 use crate::BeginWrite;
 use crate::{BackendKind, Result, Store, inbox_search, on};
+use std::collections::HashMap;
 
 /// One inbound item of a [`GeneratedConversation`].
 #[derive(Debug, Clone)]
@@ -62,8 +63,10 @@ fn marks(rows: usize, cols: usize, first: usize) -> String {
 
 impl Store {
     /// Stores generated conversations of one workspace in one transaction:
-    /// each with its items (threaded), tags and search document. Resolved
-    /// ones count as answered an hour after their last item.
+    /// each with its items (threaded), its author's identity (a new
+    /// contact for an author seen for the first time), tags and search
+    /// document. Resolved ones count as answered an hour after their last
+    /// item.
     pub async fn fill_generated_inbox(
         &self,
         workspace_id: i64,
@@ -82,15 +85,68 @@ impl Store {
             let (before,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM conversations")
                 .fetch_one(&mut *tx).await?;
             let mut next = before.unwrap_or(0) + 1;
+            let networks: HashMap<i64, String> =
+                sqlx::query_as::<_, (i64, String)>("SELECT id, network FROM channels WHERE workspace_id = $1")
+                    .bind(workspace_id).fetch_all(&mut *tx).await?.into_iter().collect();
+            let (contacts_before, identities_before): (Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM contact_identities)")
+                .fetch_one(&mut *tx).await?;
+            let mut next_contact = contacts_before.unwrap_or(0) + 1;
+            let mut next_identity = identities_before.unwrap_or(0) + 1;
             for chunk in convs.chunks(ROWS) {
                 let first = next;
                 next += chunk.len() as i64;
+                // The authors' identities: those known already, and new
+                // ones (with their contacts) for the rest.
+                let network = |c: &GeneratedConversation| networks.get(&c.channel_id).cloned().unwrap_or_default();
+                let mut identity: HashMap<(String, String), i64> = HashMap::new();
+                let wanted: Vec<&String> = chunk.iter().map(|c| &c.author_id).collect();
+                let sql = format!(
+                    "SELECT network, author_id, id FROM contact_identities WHERE workspace_id = $1 AND author_id IN ({})",
+                    (0..wanted.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", "));
+                let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql).bind(workspace_id);
+                for a in &wanted {
+                    q = q.bind(*a);
+                }
+                for (net, author, id) in q.fetch_all(&mut *tx).await? {
+                    identity.insert((net, author), id);
+                }
+                let mut fresh: Vec<(i64, i64, String, &GeneratedConversation)> = vec![];
+                for c in chunk {
+                    let key = (network(c), c.author_id.clone());
+                    if !identity.contains_key(&key) {
+                        identity.insert(key.clone(), next_identity);
+                        fresh.push((next_contact, next_identity, key.0, c));
+                        next_contact += 1;
+                        next_identity += 1;
+                    }
+                }
+                if !fresh.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO contacts (id, workspace_id, name, created_at, updated_at) {overriding} VALUES {}",
+                        marks(fresh.len(), 5, 1));
+                    let mut q = sqlx::query(&sql);
+                    for (contact, _, _, c) in &fresh {
+                        q = q.bind(*contact).bind(workspace_id).bind(&c.author_name).bind(now).bind(now);
+                    }
+                    q.execute(&mut *tx).await?;
+                    let sql = format!(
+                        "INSERT INTO contact_identities (id, workspace_id, contact_id, network, author_id, name, handle, \
+                         created_at) {overriding} VALUES {}",
+                        marks(fresh.len(), 8, 1));
+                    let mut q = sqlx::query(&sql);
+                    for (contact, id, net, c) in &fresh {
+                        q = q.bind(*id).bind(workspace_id).bind(*contact).bind(net).bind(&c.author_id)
+                            .bind(&c.author_name).bind(&c.author_handle).bind(now);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
                 let sql = format!(
                     "INSERT INTO conversations (id, workspace_id, channel_id, kind, thread_key, author_id, \
                      author_name, author_handle, status, assignee_id, snoozed_until, preview, lang, sentiment, \
                      messages, waiting_since, last_inbound_at, last_at, first_response_at, resolved_at, \
-                     created_at, updated_at) {overriding} VALUES {}",
-                    marks(chunk.len(), 22, 1)
+                     created_at, updated_at, identity_id) {overriding} VALUES {}",
+                    marks(chunk.len(), 23, 1)
                 );
                 let mut q = sqlx::query(&sql);
                 for (i, c) in chunk.iter().enumerate() {
@@ -105,7 +161,8 @@ impl Store {
                         .bind(crate::inbox::preview(c.items.last().map_or("", |x| x.text.as_str())))
                         .bind(&c.lang).bind(&c.sentiment).bind(c.items.len() as i64)
                         .bind((!resolved).then_some(last)).bind(last).bind(answered.unwrap_or(last))
-                        .bind(answered).bind(answered).bind(start).bind(answered.unwrap_or(last));
+                        .bind(answered).bind(answered).bind(start).bind(answered.unwrap_or(last))
+                        .bind(identity.get(&(network(c), c.author_id.clone())).copied());
                 }
                 q.execute(&mut *tx).await?;
 
@@ -164,9 +221,11 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             if pg {
-                sqlx::query("SELECT setval(pg_get_serial_sequence('conversations', 'id'), \
-                             (SELECT MAX(id) FROM conversations))")
-                    .execute(&mut *tx).await?;
+                for table in ["conversations", "contacts", "contact_identities"] {
+                    sqlx::query(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
+                        .execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
             Ok(())

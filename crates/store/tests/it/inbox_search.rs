@@ -141,11 +141,18 @@ async fn search_finds_authors_and_texts(store: Store) {
             },
         ],
     };
-    store.fill_generated_inbox(ws.id, &[g], NOW).await.unwrap();
+    store
+        .fill_generated_inbox(ws.id, &[g.clone(), g], NOW)
+        .await
+        .unwrap();
     assert_eq!(
         found(&store, ws.id, "tweede ber").await,
-        ["Gert Gegenereerd"]
+        ["Gert Gegenereerd", "Gert Gegenereerd"]
     );
+    // Their author is one contact, as threading would have made.
+    let gert = store.contacts(ws.id, "Gert", 10).await.unwrap();
+    assert_eq!(gert.len(), 1);
+    assert_eq!((gert[0].identities, gert[0].conversations), (1, 2));
     assert_eq!(store.workspace_tags(ws.id).await.unwrap(), ["klacht"]);
     assert!(store.workspace_tags(other.id).await.unwrap().is_empty());
     // Threading goes on after a fill.
@@ -155,6 +162,9 @@ async fn search_finds_authors_and_texts(store: Store) {
         .unwrap();
     store.thread_items(ch.id, NOW).await.unwrap();
     assert_eq!(found(&store, ws.id, "het vullen").await, ["Nieuw"]);
+    let nieuw = store.contacts(ws.id, "Nieuw", 10).await.unwrap();
+    assert_eq!(nieuw.len(), 1, "a contact made after the fill");
+    assert_eq!(nieuw[0].conversations, 1);
 }
 
 dialoog_store::both_backends!(search_finds_authors_and_texts);
