@@ -100,16 +100,24 @@ impl Store {
                 // ones (with their contacts) for the rest.
                 let network = |c: &GeneratedConversation| networks.get(&c.channel_id).cloned().unwrap_or_default();
                 let mut identity: HashMap<(String, String), i64> = HashMap::new();
-                let wanted: Vec<&String> = chunk.iter().map(|c| &c.author_id).collect();
-                let sql = format!(
-                    "SELECT network, author_id, id FROM contact_identities WHERE workspace_id = $1 AND author_id IN ({})",
-                    (0..wanted.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", "));
-                let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql).bind(workspace_id);
-                for a in &wanted {
-                    q = q.bind(*a);
+                // Per network, so the (workspace, network, author) index
+                // answers.
+                let mut by_network: HashMap<String, Vec<&String>> = HashMap::new();
+                for c in chunk {
+                    by_network.entry(network(c)).or_default().push(&c.author_id);
                 }
-                for (net, author, id) in q.fetch_all(&mut *tx).await? {
-                    identity.insert((net, author), id);
+                for (net, authors) in &by_network {
+                    let sql = format!(
+                        "SELECT network, author_id, id FROM contact_identities \
+                         WHERE workspace_id = $1 AND network = $2 AND author_id IN ({})",
+                        (0..authors.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", "));
+                    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql).bind(workspace_id).bind(net);
+                    for a in authors {
+                        q = q.bind(*a);
+                    }
+                    for (net, author, id) in q.fetch_all(&mut *tx).await? {
+                        identity.insert((net, author), id);
+                    }
                 }
                 let mut fresh: Vec<(i64, i64, String, &GeneratedConversation)> = vec![];
                 for c in chunk {
