@@ -9,15 +9,21 @@
 //! - the inbox's first page with filters, requested open-loop at `rate`
 //!   per second for `seconds` (each latency counts from the moment its
 //!   request was due, so queueing cannot hide), overall and per filter;
+//! - beside them, searches (names, handles, words, order numbers) at
+//!   `search_rate` per second, the same way, overall and per kind;
 //! - live updates: an open event stream of the inbox, and the time from
 //!   the start of storing a new inbound item until its event arrives, for
 //!   at least 100 items.
 //!
-//! With `DIALOOG_BENCH_KEEP` set, the data is kept (its place is logged).
+//! With `DIALOOG_BENCH_KEEP` set, the data is kept (its place is logged);
+//! with `DIALOOG_BENCH_REUSE` set to such a place (the folder of an SQLite
+//! run, or the database name of a PostgreSQL run on `--database-url`'s
+//! server), the run measures that data again instead of filling anew, and
+//! keeps it.
 
 use crate::bench::{peak_rss_bytes, percentile, round};
 use crate::bench_calendar::{clean, open};
-use crate::bench_inbox_load::{Load, Target, live_updates, load};
+use crate::bench_inbox_load::{ByLabel, Load, Target, live_updates, load};
 use dialoog_domain::Role;
 use dialoog_store::{GeneratedConversation, GeneratedItem, NewInvitee, NewOwner, Store};
 use serde_json::{Value, json};
@@ -30,8 +36,10 @@ pub struct InboxBench {
     pub items: usize,
     /// A PostgreSQL server URL; `None`: SQLite in a temporary folder.
     pub database_url: Option<String>,
-    /// Page requests per second.
+    /// Filtered first pages per second.
     pub rate: u32,
+    /// Searches per second, beside them.
+    pub search_rate: u32,
     /// How long the page requests go on.
     pub seconds: u32,
     /// New items whose live update is timed.
@@ -123,8 +131,20 @@ pub async fn run(b: &InboxBench) -> anyhow::Result<Value> {
         b.items > 0 && b.rate > 0 && b.seconds > 0,
         "items, rate and seconds must be at least 1"
     );
+    if let Some(place) = std::env::var_os("DIALOOG_BENCH_REUSE") {
+        let store = reopen(b.database_url.as_deref(), &place.to_string_lossy()).await?;
+        let result = match existing(&store).await {
+            Ok(world) => measure(b, &store, world).await,
+            Err(e) => Err(e),
+        };
+        store.close().await;
+        return result;
+    }
     let (store, place) = open(b.database_url.as_deref()).await?;
-    let result = measure(b, &store).await;
+    let result = match fill(&store, b.items).await {
+        Ok(world) => measure(b, &store, world).await,
+        Err(e) => Err(e),
+    };
     if std::env::var_os("DIALOOG_BENCH_KEEP").is_some() {
         // Kept for looking at query plans afterwards.
         tracing::warn!(data = %place.describe(), "benchmark data kept");
@@ -171,7 +191,8 @@ pub(crate) struct World {
     pub(crate) channels: Vec<i64>,
     pub(crate) agents: Vec<i64>,
     pub(crate) session: String,
-    pub(crate) fill_seconds: f64,
+    /// `None` when the data was reused.
+    pub(crate) fill_seconds: Option<f64>,
 }
 
 async fn fill(store: &Store, items: usize) -> anyhow::Result<World> {
@@ -252,22 +273,12 @@ async fn fill(store: &Store, items: usize) -> anyhow::Result<World> {
     }
     store.analyze().await?;
     let fill_seconds = started.elapsed().as_secs_f64();
-    let session = dialoog_web::security::random_token();
-    store
-        .create_session(
-            &dialoog_web::security::token_hash(&session),
-            owner.id,
-            false,
-            now,
-            now + DAY,
-        )
-        .await?;
     Ok(World {
         ws: ws.id,
         channels,
         agents,
-        session,
-        fill_seconds,
+        session: session(store, owner.id, now).await?,
+        fill_seconds: Some(fill_seconds),
     })
 }
 
@@ -311,7 +322,10 @@ fn conversation(
                     1_000_000 + rng.below(9_000_000)
                 ));
             }
-            at += i64::try_from(rng.below(3_600_000)).unwrap_or(0);
+            // Never later than two hours ago: a conversation answered an
+            // hour after its last item is still in the past, so the live
+            // updates' new items are the latest changes.
+            at = (at + i64::try_from(rng.below(3_600_000)).unwrap_or(0)).min(now - 2 * 3_600_000);
             GeneratedItem { text, at }
         })
         .collect();
@@ -346,46 +360,112 @@ fn conversation(
     }
 }
 
-async fn measure(b: &InboxBench, store: &Store) -> anyhow::Result<Value> {
-    let world = fill(store, b.items).await?;
+/// The data a kept run left at `place`.
+async fn reopen(database_url: Option<&str>, place: &str) -> anyhow::Result<Store> {
+    let url = match database_url.filter(|u| !u.trim().is_empty()) {
+        Some(admin) => {
+            let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+            format!("{base}/{place}")
+        }
+        None => format!("sqlite://{place}/dialoog.db?mode=rw"),
+    };
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The world of a filled database, with a new session for its owner.
+async fn existing(store: &Store) -> anyhow::Result<World> {
+    let now = dialoog_engine::dispatcher::now_ms();
+    let owner = store
+        .user_by_email("bench@example.nl")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no benchmark data there"))?;
+    let ws = store
+        .memberships(owner.id)
+        .await?
+        .first()
+        .map(|m| m.workspace.id)
+        .ok_or_else(|| anyhow::anyhow!("the benchmark owner has no workspace"))?;
+    let mut channels: Vec<i64> = store.channels(ws).await?.iter().map(|c| c.id).collect();
+    channels.sort_unstable();
+    let mut agents: Vec<i64> = store.members(ws).await?.iter().map(|m| m.user_id).collect();
+    agents.sort_unstable();
+    Ok(World {
+        ws,
+        channels,
+        agents,
+        session: session(store, owner.id, now).await?,
+        fill_seconds: None,
+    })
+}
+
+/// A new session of `user`; its cookie value.
+async fn session(store: &Store, user: i64, now: i64) -> anyhow::Result<String> {
+    let session = dialoog_web::security::random_token();
+    store
+        .create_session(
+            &dialoog_web::security::token_hash(&session),
+            user,
+            false,
+            now,
+            now + DAY,
+        )
+        .await?;
+    Ok(session)
+}
+
+fn figures(v: &[f64]) -> Value {
+    json!({"n": v.len(), "p50_ms": round(percentile(v, 0.50)), "p99_ms": round(percentile(v, 0.99)),
+           "max_ms": round(percentile(v, 1.0))})
+}
+
+/// Latencies (ms), sorted: all of them, and figures by label.
+fn summary(by: ByLabel) -> (Vec<f64>, Value) {
+    let mut all: Vec<f64> = by.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    all.sort_by(f64::total_cmp);
+    let mut per = serde_json::Map::new();
+    for (label, mut v) in by {
+        v.sort_by(f64::total_cmp);
+        per.insert(label.to_owned(), figures(&v));
+    }
+    (all, Value::Object(per))
+}
+
+async fn measure(b: &InboxBench, store: &Store, world: World) -> anyhow::Result<Value> {
     let target = Target::start(store, &world).await?;
     let plan = Load {
         rate: b.rate,
+        search_rate: b.search_rate,
         seconds: b.seconds,
     };
-    let (pages, live) = tokio::join!(
+    let ((pages, searches), live) = tokio::join!(
         load(&target, &world, &plan),
         live_updates(&target, store, &world, b.live_items)
     );
-    let pages = pages?;
     let mut live = live?;
     live.sort_by(f64::total_cmp);
-    let mut all: Vec<f64> = pages.iter().flat_map(|(_, v)| v.iter().copied()).collect();
-    all.sort_by(f64::total_cmp);
-    let mut per_filter = serde_json::Map::new();
-    for (kind, mut v) in pages {
-        v.sort_by(f64::total_cmp);
-        per_filter.insert(
-            kind.to_owned(),
-            json!({"n": v.len(), "p50_ms": round(percentile(&v, 0.50)), "p99_ms": round(percentile(&v, 0.99)),
-                   "max_ms": round(percentile(&v, 1.0))}),
-        );
-    }
-    let errors = target.errors();
+    let (pages, per_filter) = summary(pages);
+    let (searches, per_search) = summary(searches);
+    // The figures of API.md are those of the filtered pages; searches
+    // have theirs beside them.
     Ok(json!({
         "what": "inbox",
         "backend": format!("{:?}", store.kind()).to_lowercase(),
         "items": b.items,
-        "fill_seconds": round(world.fill_seconds),
-        "rate": b.rate,
-        "requests": all.len(),
-        "errors": errors,
+        "fill_seconds": world.fill_seconds.map(round),
         "seconds": b.seconds,
-        "items_per_second": round(all.len() as f64 / f64::from(b.seconds)),
-        "p50_ms": round(percentile(&all, 0.50)),
-        "p99_ms": round(percentile(&all, 0.99)),
-        "max_ms": round(percentile(&all, 1.0)),
+        "errors": target.errors(),
+        "rate": b.rate,
+        "requests": pages.len(),
+        "items_per_second": round(pages.len() as f64 / f64::from(b.seconds)),
+        "p50_ms": round(percentile(&pages, 0.50)),
+        "p99_ms": round(percentile(&pages, 0.99)),
+        "max_ms": round(percentile(&pages, 1.0)),
         "per_filter": per_filter,
+        "search_rate": b.search_rate,
+        "searches": figures(&searches),
+        "per_search": per_search,
         "live_items": live.len(),
         "live_p50_ms": round(percentile(&live, 0.50)),
         "live_p99_ms": round(percentile(&live, 0.99)),

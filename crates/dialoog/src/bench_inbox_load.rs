@@ -71,18 +71,19 @@ impl Target {
 
 /// How hard the pages are asked for.
 pub(crate) struct Load {
-    /// Requests per second.
+    /// Filtered first pages per second.
     pub(crate) rate: u32,
+    /// Searches per second, asked for beside them.
+    pub(crate) search_rate: u32,
     /// For how long.
     pub(crate) seconds: u32,
 }
 
 type Request = (&'static str, Vec<(&'static str, String)>);
 
-/// The first pages asked for, by filter: the views, each filter with the
-/// open view (the list's default), and searches for names, handles, words,
-/// order numbers, an absent word and a two-letter word.
-fn requests(w: &World) -> Vec<Request> {
+/// The filtered first pages asked for: the views, and each filter with the
+/// open view (the list's default).
+fn filtered(w: &World) -> Vec<Request> {
     let open = || ("view", "open".to_owned());
     let mut v: Vec<Request> = vec![];
     for view in ["open", "pending", "snoozed", "resolved", "all"] {
@@ -111,6 +112,13 @@ fn requests(w: &World) -> Vec<Request> {
     for t in TAGS {
         v.push(("tag", vec![open(), ("tag", t.to_owned())]));
     }
+    v
+}
+
+/// The searches asked for: names, handles, words, order numbers, an
+/// absent word and a two-letter word, in the open view and in all.
+fn searches() -> Vec<Request> {
+    let mut v: Vec<Request> = vec![];
     for (label, q) in [
         ("q_name", "bakker"),
         ("q_name", "sanne de vries"),
@@ -132,19 +140,49 @@ fn requests(w: &World) -> Vec<Request> {
     v
 }
 
-/// Asks for first pages open-loop: request `i` is due at `i / rate`
-/// seconds, sent then whatever the answers before it do, and its latency
-/// counts from that moment to the last byte of the page. Latencies (ms)
-/// by filter.
-pub(crate) async fn load(
+/// Latencies (ms) by label.
+pub(crate) type ByLabel = Vec<(&'static str, Vec<f64>)>;
+
+/// Asks for filtered first pages at `plan.rate` and searches at
+/// `plan.search_rate`, at once; (filtered, searches).
+pub(crate) async fn load(t: &Target, w: &World, plan: &Load) -> (ByLabel, ByLabel) {
+    tokio::join!(
+        open_loop(
+            t,
+            w,
+            filtered(w),
+            plan.rate,
+            plan.seconds,
+            0x5DEE_CE66_D1CE_4E5B
+        ),
+        open_loop(
+            t,
+            w,
+            searches(),
+            plan.search_rate,
+            plan.seconds,
+            0x1234_5678_9ABC_DEF1
+        ),
+    )
+}
+
+/// Asks for pages drawn from `kinds` open-loop: request `i` is due at
+/// `i / rate` seconds, sent then whatever the answers before it do, and
+/// its latency counts from that moment to the last byte of the page.
+async fn open_loop(
     t: &Target,
     w: &World,
-    plan: &Load,
-) -> anyhow::Result<Vec<(&'static str, Vec<f64>)>> {
-    let kinds = requests(w);
-    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
-    let total = usize::try_from(plan.rate.saturating_mul(plan.seconds)).unwrap_or(0);
-    let period = Duration::from_secs_f64(1.0 / f64::from(plan.rate));
+    kinds: Vec<Request>,
+    rate: u32,
+    seconds: u32,
+    seed: u64,
+) -> ByLabel {
+    if rate == 0 {
+        return vec![];
+    }
+    let mut rng = Rng(seed);
+    let total = usize::try_from(rate.saturating_mul(seconds)).unwrap_or(0);
+    let period = Duration::from_secs_f64(1.0 / f64::from(rate));
     let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, f64)>();
     let url = format!("{}/w/{}/inbox", t.base, w.ws);
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
@@ -172,14 +210,14 @@ pub(crate) async fn load(
         });
     }
     drop(tx);
-    let mut by: Vec<(&'static str, Vec<f64>)> = vec![];
+    let mut by: ByLabel = vec![];
     while let Some((label, ms)) = rx.recv().await {
         match by.iter_mut().find(|(l, _)| *l == label) {
             Some((_, v)) => v.push(ms),
             None => by.push((label, vec![ms])),
         }
     }
-    Ok(by)
+    by
 }
 
 /// Opens the inbox's event stream and stores `n` new inbound items one
@@ -218,17 +256,19 @@ pub(crate) async fn live_updates(
     let channel = w.channels.first().copied().unwrap_or(0);
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut out = Vec::with_capacity(n);
+    // New ids on every run, so reused data takes them as new.
+    let run = now_ms();
     for i in 0..n {
         tokio::time::sleep(Duration::from_millis(50 + rng.below(400) as u64)).await;
         while rx.try_recv().is_ok() {}
         let started = Instant::now();
         let item = NewItem {
-            external_id: format!("live-{i}"),
+            external_id: format!("live-{run}-{i}"),
             kind: "mention".into(),
             author_id: "https://social.example/@nieuw".into(),
             author_name: "Nieuwe Klant".into(),
             author_handle: Some("@nieuw@social.example".into()),
-            thread_ref: Some(format!("live-{i}")),
+            thread_ref: Some(format!("live-{run}-{i}")),
             in_reply_to: None,
             text: format!("Hallo, waar blijft bestelling {i}?"),
             url: None,

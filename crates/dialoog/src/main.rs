@@ -146,6 +146,9 @@ enum Command {
         /// tantivy and FTS5 over.
         #[arg(long, default_value_t = 1_000_000)]
         mentions: usize,
+        /// For `inbox`: searches per second, asked for beside the pages.
+        #[arg(long, default_value_t = 10)]
+        search_rate: u32,
         /// For `inbox`: new inbound items whose live update is timed.
         #[arg(long, default_value_t = 100)]
         live_items: usize,
@@ -289,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
             rate,
             seconds,
             mentions,
+            search_rate,
             live_items,
             dispatchers,
             database_url,
@@ -313,6 +317,7 @@ async fn main() -> anyhow::Result<()> {
                         items: items.unwrap_or(1_000_000),
                         database_url,
                         rate: rate.unwrap_or(200),
+                        search_rate,
                         seconds,
                         live_items,
                     })

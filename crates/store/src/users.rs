@@ -125,6 +125,42 @@ impl Store {
         )
     }
 
+    /// A live session with its user, in one statement (every signed-in
+    /// request asks this).
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(Session, User)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            mfa_pending: bool,
+            expires_at: i64,
+            #[sqlx(flatten)]
+            user: User,
+        }
+        let sql = format!(
+            "SELECT s.mfa_pending, s.expires_at, {} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+            USER_COLS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let row: Option<Row> = on!(self, p => sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(p).await)?;
+        Ok(row.map(|r| {
+            (
+                Session {
+                    user_id: r.user.id,
+                    mfa_pending: r.mfa_pending,
+                    expires_at: r.expires_at,
+                },
+                r.user,
+            )
+        }))
+    }
+
     /// Marks the second factor as given.
     pub async fn complete_mfa(&self, token_hash: &str) -> Result<()> {
         on!(self, p => sqlx::query("UPDATE sessions SET mfa_pending = FALSE WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;

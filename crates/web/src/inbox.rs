@@ -66,11 +66,20 @@ pub async fn list(
     limit: i64,
 ) -> Result<(Membership, Vec<Conversation>)> {
     let m = access(state, user, ws, Action::ViewInbox).await?;
-    let rows = state
+    Ok((m, page(state, ws, filter, limit).await?))
+}
+
+/// A page of conversations, for a caller whose access is checked.
+pub async fn page(
+    state: &AppState,
+    ws: i64,
+    filter: &InboxFilter,
+    limit: i64,
+) -> Result<Vec<Conversation>> {
+    Ok(state
         .store
         .conversations(ws, filter, now_ms(), limit.clamp(1, 200))
-        .await?;
-    Ok((m, rows))
+        .await?)
 }
 
 /// The tags of a page of conversations, read in one query, in the page's

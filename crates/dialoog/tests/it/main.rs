@@ -350,7 +350,7 @@ fn bench_inbox_runs_on_a_tiny_inbox() {
     for url in [None, pg] {
         let mut cmd = dialoog();
         cmd.args(["bench", "inbox", "--items", "300", "--rate", "20"])
-            .args(["--seconds", "2", "--live-items", "3"]);
+            .args(["--seconds", "2", "--search-rate", "5", "--live-items", "3"]);
         if let Some(u) = &url {
             cmd.args(["--database-url", u]);
         }
@@ -365,6 +365,7 @@ fn bench_inbox_runs_on_a_tiny_inbox() {
         assert_eq!(line["what"], "inbox");
         assert_eq!(line["items"], 300);
         assert_eq!(line["requests"], 40);
+        assert_eq!(line["searches"]["n"], 10);
         assert_eq!(line["errors"], 0);
         assert_eq!(line["live_items"], 3);
         for key in [
@@ -378,6 +379,9 @@ fn bench_inbox_runs_on_a_tiny_inbox() {
         }
         let per = line["per_filter"].as_object().unwrap();
         assert!(!per.is_empty());
+        assert!(per.values().all(|v| v["p99_ms"].is_number()));
+        let per = line["per_search"].as_object().unwrap();
+        assert!(per.keys().all(|k| k.starts_with("q_")), "{per:?}");
         assert!(per.values().all(|v| v["p99_ms"].is_number()));
     }
 }

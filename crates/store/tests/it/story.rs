@@ -144,6 +144,14 @@ async fn sessions_tokens_and_resets(store: Store) {
         store.session("s1", NOW + 100).await.unwrap().is_none(),
         "expired"
     );
+    let (s, u) = store.session_user("s1", NOW).await.unwrap().unwrap();
+    assert_eq!(
+        (s.user_id, s.mfa_pending, s.expires_at),
+        (anna.id, false, NOW + 100)
+    );
+    assert_eq!((u.id, u.email.as_str()), (anna.id, anna.email.as_str()));
+    assert!(store.session_user("s1", NOW + 100).await.unwrap().is_none());
+    assert!(store.session_user("s2", NOW).await.unwrap().is_none());
 
     let t = store
         .create_api_token(anna.id, "script", "th", NOW)

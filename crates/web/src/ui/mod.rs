@@ -125,17 +125,14 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
     let mut viewer = None;
     if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() < 100) {
         let hash = token_hash(token);
-        match state.store.session(&hash, now_ms()).await {
-            Ok(Some(s)) => match state.store.user(s.user_id).await {
-                Ok(user) => {
-                    viewer = Some(Viewer {
-                        user,
-                        session_hash: hash,
-                        mfa_pending: s.mfa_pending,
-                    })
-                }
-                Err(e) => tracing::warn!(error = %e, "session user not loaded"),
-            },
+        match state.store.session_user(&hash, now_ms()).await {
+            Ok(Some((s, user))) => {
+                viewer = Some(Viewer {
+                    user,
+                    session_hash: hash,
+                    mfa_pending: s.mfa_pending,
+                });
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "session lookup failed"),
         }
@@ -237,10 +234,22 @@ impl FromRequestParts<AppState> for WsCtx {
             .get("ws")
             .and_then(|w| w.parse::<i64>().ok())
             .ok_or_else(|| UiError(AppError::NotFound, t).into_response())?;
-        let m = crate::service::access(state, &me.user, ws, Action::ViewWorkspace)
+        // The user's memberships, read once: the one of this workspace is
+        // the access check, all of them the workspace switcher.
+        let ms = state
+            .store
+            .memberships(me.user.id)
             .await
-            .map_err(|e| UiError(e, t).into_response())?;
-        let page = Page::for_workspace(state, &me, &m)
+            .map_err(|e| UiError(e.into(), t).into_response())?;
+        let m = ms
+            .iter()
+            .find(|m| m.workspace.id == ws)
+            .cloned()
+            .ok_or_else(|| UiError(AppError::NotFound, t).into_response())?;
+        if !m.role.can(Action::ViewWorkspace) {
+            return Err(UiError(AppError::Forbidden, t).into_response());
+        }
+        let page = Page::for_workspace(state, &me, &m, &ms)
             .await
             .map_err(|e| UiError(e, t).into_response())?;
         Ok(WsCtx { me, m, page })

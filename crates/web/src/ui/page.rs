@@ -77,6 +77,16 @@ impl Page {
     /// A frame for a signed-in user outside any workspace.
     pub async fn signed_in(state: &AppState, me: &SignedIn, path: &str) -> Result<Self, AppError> {
         let ms = state.store.memberships(me.user.id).await?;
+        Self::signed_in_with(state, me, path, &ms).await
+    }
+
+    /// [`Page::signed_in`] with the user's memberships already read.
+    async fn signed_in_with(
+        state: &AppState,
+        me: &SignedIn,
+        path: &str,
+        ms: &[Membership],
+    ) -> Result<Self, AppError> {
         Ok(Self {
             user_name: Some(me.user.name.clone()),
             workspaces: ms
@@ -89,14 +99,16 @@ impl Page {
         })
     }
 
-    /// A frame inside a workspace, with its navigation.
+    /// A frame inside the workspace of `m`, with its navigation; `ms` are
+    /// all the user's memberships (the workspace switcher).
     pub async fn for_workspace(
         state: &AppState,
         me: &SignedIn,
         m: &Membership,
+        ms: &[Membership],
     ) -> Result<Self, AppError> {
         let id = m.workspace.id;
-        let mut p = Self::signed_in(state, me, &format!("/w/{id}")).await?;
+        let mut p = Self::signed_in_with(state, me, &format!("/w/{id}"), ms).await?;
         p.current = Some((id, m.workspace.name.clone()));
         let mut nav: Vec<NavItem> = vec![NavItem {
             href: format!("/w/{id}"),
