@@ -140,11 +140,66 @@ impl Store {
             }
             w.and(&inbox_search::short_condition(self.kind()), Bind::S(needle));
         }
+        if let Some(tag) = f.tag.as_deref().filter(|_| f.q.is_none()) {
+            return self.tag_page(workspace_id, f, tag, now, limit).await;
+        }
         if let Some(after) = f.after {
             w.after(after);
         }
         let tail = w.order_limit(limit);
         let sql = format!("{CONV_SELECT} WHERE c.workspace_id = $1{}{tail}", w.sql);
+        Ok(on!(self, p => fetch_bound!(query_as, p, sql, &w.binds))?)
+    }
+
+    /// A page with a tag: the tag's rows newest first (each carries its
+    /// conversation's status and latest activity, migration 0019), their
+    /// conversations checked against the other filters.
+    async fn tag_page(
+        &self,
+        workspace_id: i64,
+        f: &InboxFilter,
+        tag: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Conversation>> {
+        let untagged = InboxFilter {
+            tag: None,
+            ..f.clone()
+        };
+        let mut w = Filtered::new(workspace_id, &untagged, now);
+        let mut on_tags = format!(" AND t.tag = {}", w.mark(Bind::S(tag.to_owned())));
+        // The view's status read from the tag's index too, so rows of other
+        // statuses are passed over without reading their conversations.
+        match f.status.as_deref() {
+            Some("open") => on_tags.push_str(" AND t.status = 'open'"),
+            Some("pending") => on_tags.push_str(" AND t.status = 'pending'"),
+            Some("snoozed") => on_tags.push_str(" AND t.status <> 'resolved'"),
+            Some(s) => {
+                let m = w.mark(Bind::S(s.to_owned()));
+                on_tags.push_str(&format!(" AND t.status = {m}"));
+            }
+            None => {}
+        }
+        if let Some((at, id)) = f.after {
+            let a = w.mark(Bind::I(at));
+            let i = w.mark(Bind::I(id));
+            on_tags.push_str(&format!(" AND (t.last_at, t.conversation_id) < ({a}, {i})"));
+        }
+        let m = w.mark(Bind::I(limit));
+        // SQLite keeps the left table of a CROSS JOIN outside.
+        let join = match self.kind() {
+            crate::BackendKind::Sqlite => "CROSS JOIN",
+            crate::BackendKind::Postgres => "JOIN",
+        };
+        let select = CONV_SELECT.replace(
+            "FROM conversations c",
+            &format!("FROM conversation_tags t {join} conversations c ON c.id = t.conversation_id"),
+        );
+        let sql = format!(
+            "{select} WHERE t.workspace_id = $1{on_tags} AND c.workspace_id = $1{} \
+             ORDER BY t.last_at DESC, t.conversation_id DESC LIMIT {m}",
+            w.sql
+        );
         Ok(on!(self, p => fetch_bound!(query_as, p, sql, &w.binds))?)
     }
 

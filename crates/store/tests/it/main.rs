@@ -6,6 +6,7 @@ mod edit;
 mod inbox;
 mod inbox_search;
 mod inbox_search_walk;
+mod inbox_tags;
 mod listening;
 mod media_cleanup;
 mod mention_batch;
