@@ -41,6 +41,12 @@ pub(crate) enum Place {
     Postgres { admin: String, name: String },
 }
 
+/// The URL of database `name` on the PostgreSQL server of `admin`.
+pub(crate) fn database_on(admin: &str, name: &str) -> String {
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
 /// A fresh, migrated database: an SQLite file in a temporary folder, or a
 /// new database on the PostgreSQL server `database_url`.
 pub(crate) async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, Place)> {
@@ -55,8 +61,7 @@ pub(crate) async fn open(database_url: Option<&str>) -> anyhow::Result<(Store, P
                 .context("cannot reach PostgreSQL")?;
             a.execute_admin(&format!("CREATE DATABASE {name}")).await?;
             a.close().await;
-            let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-            let store = Store::connect(&format!("{base}/{name}")).await?;
+            let store = Store::connect(&database_on(admin, &name)).await?;
             store.migrate().await?;
             Ok((
                 store,

@@ -22,7 +22,7 @@
 //! keeps it.
 
 use crate::bench::{peak_rss_bytes, percentile, round};
-use crate::bench_calendar::{clean, open};
+use crate::bench_calendar::{clean, database_on, open};
 use crate::bench_inbox_load::{ByLabel, Load, Target, live_updates, load};
 use dialoog_domain::Role;
 use dialoog_store::{GeneratedConversation, GeneratedItem, NewInvitee, NewOwner, Store};
@@ -363,10 +363,7 @@ fn conversation(
 /// The data a kept run left at `place`.
 async fn reopen(database_url: Option<&str>, place: &str) -> anyhow::Result<Store> {
     let url = match database_url.filter(|u| !u.trim().is_empty()) {
-        Some(admin) => {
-            let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-            format!("{base}/{place}")
-        }
+        Some(admin) => database_on(admin, place),
         None => format!("sqlite://{place}/dialoog.db?mode=rw"),
     };
     let store = Store::connect(&url).await?;

@@ -132,16 +132,17 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> Result<Vec<Conversation>> {
+        let search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if let Some(tag) = f.tag.as_deref().filter(|_| search.is_none()) {
+            return self.tag_page(workspace_id, f, tag, now, limit).await;
+        }
         let mut w = Filtered::new(workspace_id, f, now);
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(q) = search {
             let needle = q.to_lowercase();
             if needle.chars().count() >= 3 {
                 return self.search_page(w, f.after, &needle, limit).await;
             }
             w.and(&inbox_search::short_condition(self.kind()), Bind::S(needle));
-        }
-        if let Some(tag) = f.tag.as_deref().filter(|_| f.q.is_none()) {
-            return self.tag_page(workspace_id, f, tag, now, limit).await;
         }
         if let Some(after) = f.after {
             w.after(after);
