@@ -189,11 +189,7 @@ impl Store {
             // 16 MB of pages per connection (SQLite's default is 2 MB):
             // the hot parts of the listening indexes stay in memory
             // instead of being read again for each batch.
-            .pragma("cache_size", "-16384")
-            // And at most 64 MB of SQLite's memory in the whole process,
-            // whatever the number of connections: past it, SQLite reuses
-            // the least recently used cache pages instead of allocating.
-            .pragma("soft_heap_limit", "67108864");
+            .pragma("cache_size", "-16384");
         let max = 8;
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
