@@ -111,6 +111,9 @@ pub fn settle_source_with(
 /// channel's network.
 pub const CHANNEL: &str = "channel";
 
+/// The reason a channel source records when its channel was removed.
+pub const CHANNEL_GONE: &str = "the channel is no longer connected";
+
 /// How many of a channel's items one fetch of its source takes.
 const CHANNEL_PAGE: i64 = 500;
 
@@ -288,7 +291,7 @@ async fn sync_channel_source(
         Err(_) => None,
     };
     let Some(channel) = channel else {
-        let e = ConnectorError::permanent("the channel is no longer connected");
+        let e = ConnectorError::permanent(CHANNEL_GONE);
         store
             .record_source_fetch(
                 source.id,

@@ -7,6 +7,7 @@ use dialoog_domain::Action;
 use serde::Deserialize;
 
 use super::forms::{FieldErrs, UiForm};
+use super::reasons::{self, Class};
 use super::{Page, UiError, WsCtx, html, see_other};
 use crate::AppState;
 use crate::error::AppError;
@@ -59,28 +60,15 @@ impl ChannelsView {
 }
 
 /// The sentence that says, in the user's language, what a failing
-/// channel's reason means for them: by its class (the connector's error
-/// kind, which leads the stored reason), not by its words.
+/// channel's reason means for them: by its class, not by its words.
 fn reason_lead(status: &str, reason: &str) -> Option<&'static str> {
-    match status {
-        "needs_reconnect" => Some("channels.reason.reconnect"),
-        "failing" if reason.starts_with("temporary problem: ") => Some("channels.reason.temporary"),
-        "failing" if reason.starts_with("outcome unknown: ") => Some("channels.reason.unknown"),
-        "failing" => Some("channels.reason.refused"),
+    match (status, reasons::class(reason)) {
+        ("needs_reconnect", _) => Some("channels.reason.reconnect"),
+        ("failing", Class::Temporary) => Some("channels.reason.temporary"),
+        ("failing", Class::Unknown) => Some("channels.reason.unknown"),
+        ("failing", Class::Access | Class::Refused) => Some("channels.reason.refused"),
         _ => None,
     }
-}
-
-/// The network's words without the class that leads them.
-fn reason_detail(reason: &str) -> &str {
-    [
-        "temporary problem: ",
-        "not authorised: ",
-        "outcome unknown: ",
-    ]
-    .iter()
-    .find_map(|p| reason.strip_prefix(p))
-    .unwrap_or(reason)
 }
 
 /// What the forms on the page hold after a refused submit (never a
@@ -153,7 +141,7 @@ async fn render(
                 .map(|k| t.s(k).to_owned())
                 .unwrap_or_default(),
             status: c.status,
-            reason: reason_detail(&c.status_reason).to_owned(),
+            reason: reasons::detail(&c.status_reason).to_owned(),
         });
     }
     let status = if errors.any() {

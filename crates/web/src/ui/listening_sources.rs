@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::forms::{FieldErrs, UiForm};
 use super::listening::{Done, notice};
+use super::reasons::{self, Class};
 use super::{Page, UiError, WsCtx, html, see_other};
 use crate::AppState;
 use crate::error::AppError;
@@ -23,6 +24,11 @@ struct SourceRow {
     kind_key: String,
     status: String,
     status_key: String,
+    /// What its reason means and what happens next, in the user's
+    /// language (empty when all is well).
+    lead: String,
+    /// The network's own words after it (empty when the sentence says it
+    /// all).
     reason: String,
     last_ok: String,
     fetched: i64,
@@ -102,9 +108,15 @@ async fn sources_page(
             } else {
                 "–".to_owned()
             };
-            (x, live_key, per_minute)
+            let live_status = live.then_some(x.live_status.as_str());
+            let (lead, reason) = explain(&x.status, live_status, &x.reason);
+            let lead = lead.map(|k| t.s(k).to_owned()).unwrap_or_default();
+            let reason = reason.to_owned();
+            (x, live_key, per_minute, lead, reason)
         })
-        .map(|(x, live_key, per_minute)| SourceRow {
+        .map(|(x, live_key, per_minute, lead, reason)| SourceRow {
+            lead,
+            reason,
             streamed: x.streamed,
             live_key,
             per_minute,
@@ -114,7 +126,6 @@ async fn sources_page(
             status_key: format!("listening.status.{}", x.status),
             paused: x.status == "paused",
             status: x.status,
-            reason: x.reason,
             last_ok: x
                 .last_ok_at
                 .map(|at| page.when(&at, &tz))
@@ -167,6 +178,42 @@ async fn sources_page(
     Ok(html(&view, t))
 }
 
+/// What a source's stored reason means for the user, as a translation
+/// key, and the network's words to show after it: by what the source is
+/// doing (`live`: a running stream's live status) and the reason's class,
+/// not by its words. A stream that is not running and not failing shows
+/// no reason: the one stored is from when it last ran.
+fn explain<'a>(
+    status: &str,
+    live: Option<&str>,
+    reason: &'a str,
+) -> (Option<&'static str>, &'a str) {
+    let words = reasons::detail(reason);
+    if reason.is_empty() {
+        return (None, "");
+    }
+    if words == dialoog_engine::listen_sources::CHANNEL_GONE {
+        return (Some("listening.reason.channel_gone"), "");
+    }
+    match live {
+        // The live status says it in full.
+        Some("slowed") => (None, ""),
+        // The live status says it; the server's words say why.
+        Some("polling") => (None, words),
+        Some("reconnecting") => (Some("listening.reason.reconnecting"), words),
+        Some("connected" | "starting") => (None, ""),
+        _ if status != "failing" => (None, ""),
+        _ => {
+            let key = match reasons::class(reason) {
+                Class::Temporary | Class::Unknown => "listening.reason.temporary",
+                Class::Access => "listening.reason.access",
+                Class::Refused => "listening.reason.refused",
+            };
+            (Some(key), words)
+        }
+    }
+}
+
 /// `GET /w/{ws}/listening/sources`.
 pub async fn sources(
     State(s): State<AppState>,
@@ -195,7 +242,13 @@ async fn after_source(
         }
         Err(AppError::Network(reason)) => {
             let mut errors = FieldErrs::default();
-            errors.form = Some(format!("{} {reason}", t.s("listening.fetch_failed")));
+            let (lead, words) = explain("failing", None, &reason);
+            let mut said = vec![t.s("listening.fetch_failed").to_owned()];
+            said.extend(lead.map(|k| t.s(k).to_owned()));
+            if !words.is_empty() {
+                said.push(format!("{}: {words}", t.s("listening.reason.details")));
+            }
+            errors.form = Some(said.join(" "));
             sources_page(s, w, form, errors, None).await
         }
         Err(e) => Err(UiError(e, t)),

@@ -27,6 +27,7 @@ mod listening_sources;
 mod notifications;
 mod page;
 mod posts;
+mod reasons;
 mod routes;
 mod schedule;
 pub mod upload;

@@ -422,6 +422,47 @@ async fn streamed_sources_show_their_health_and_throughput() {
         "no fetch now for a stream"
     );
     assert!(
+        !html.contains("no stream here"),
+        "a stream not running shows no reason from when it last ran: {html}"
+    );
+
+    // A stream that lost its connection a while ago, and a feed that
+    // cannot be reached: what it means, in Dutch, then the network's words.
+    let lost = StreamHealth {
+        status: Some("failing"),
+        live_status: "reconnecting",
+        reason: "the server closed the connection".into(),
+        per_minute: 0,
+    };
+    store
+        .record_stream_health(&[fire_id], &lost, now)
+        .await
+        .unwrap();
+    let feed_id = feed["id"].as_i64().unwrap();
+    let html = b
+        .post(&app, &format!("{page}/{feed_id}/sync"), "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "Ophalen mislukt: Een tijdelijk probleem bij de bron: Dialoog probeert het vanzelf \
+             opnieuw. De woorden van de bron: the network could not be reached"
+        ),
+        "{html}"
+    );
+    let html = b.get(&app, &page).await.text().await.unwrap();
+    for want in [
+        "De verbinding met de bron viel weg: Dialoog maakt vanzelf opnieuw verbinding. \
+         <span class=\"muted\">De woorden van de bron: the server closed the connection",
+        "Een tijdelijk probleem bij de bron: Dialoog probeert het vanzelf opnieuw. \
+         <span class=\"muted\">De woorden van de bron: the network could not be reached",
+    ] {
+        assert!(html.contains(want), "{want}: {html}");
+    }
+    assert!(!html.contains("temporary problem"), "{html}");
+    assert!(
         html.contains("class=\"cell-label\""),
         "labels for a phone's narrow table"
     );
