@@ -189,7 +189,13 @@ impl Store {
             // 16 MB of pages per connection (SQLite's default is 2 MB):
             // the hot parts of the listening indexes stay in memory
             // instead of being read again for each batch.
-            .pragma("cache_size", "-16384");
+            .pragma("cache_size", "-16384")
+            // And at most 128 MB of SQLite's memory in the whole process
+            // (what eight full page caches would take): past it, SQLite
+            // reuses its least recently used cache pages instead of
+            // allocating more, so its memory stays flat however long it
+            // runs.
+            .pragma("soft_heap_limit", "134217728");
         let max = 8;
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
