@@ -305,6 +305,22 @@ impl Recurrence {
         }
     }
 
+    /// Whether the rule goes out at least once at or after `from`: looked
+    /// for in the ten times [`HORIZON_DAYS`] that follow the later of
+    /// `from` and the rule's start, so a series that starts years ahead
+    /// is not taken for one that never goes out.
+    #[must_use]
+    pub fn goes_out_from(&self, tz: &str, from: i64) -> bool {
+        let window = i64::from(HORIZON_DAYS) * 10 * 86_400_000;
+        let start = resolve_forward(
+            self.start.to_datetime(Time::midnight()),
+            &crate::time::zone(tz),
+        )
+        .unwrap_or(from);
+        let to = from.max(start).saturating_add(window);
+        !self.occurrences(tz, from, to).is_empty()
+    }
+
     /// The occurrences (number from 0, instant in UTC ms) that fall in
     /// `[from, to)`, counted from the rule's start so a count holds across
     /// calls. Each is at the rule's local time in `tz`.

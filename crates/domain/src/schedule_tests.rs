@@ -207,6 +207,31 @@ fn end_date_and_count_stop_a_series() {
 }
 
 #[test]
+fn a_series_goes_out_or_not_from_an_instant() {
+    let now = at("2026-12-04", "12:00");
+    // Twelve years ahead: beyond any fixed window from now, still a series.
+    let far =
+        Recurrence::parse("weekly", &[7], None, "09:00", "2038-03-14", None, Some(3)).unwrap();
+    assert!(far.goes_out_from(AMS, now));
+    // Ended before now, or its count spent before now: never again.
+    let over = Recurrence::parse(
+        "weekly",
+        &[1],
+        None,
+        "09:00",
+        "2026-06-01",
+        Some("2026-06-30"),
+        None,
+    )
+    .unwrap();
+    assert!(!over.goes_out_from(AMS, now));
+    let spent =
+        Recurrence::parse("weekly", &[1], None, "09:00", "2026-06-01", None, Some(2)).unwrap();
+    assert!(!spent.goes_out_from(AMS, now));
+    assert!(spent.goes_out_from(AMS, at("2026-06-05", "00:00")));
+}
+
+#[test]
 fn bad_rules_are_refused() {
     let codes = |r: Result<Recurrence, Vec<FieldError>>| -> Vec<&'static str> {
         r.unwrap_err().iter().map(|e| e.code).collect()

@@ -177,11 +177,7 @@ pub async fn create_series(
     };
     needs_no_review(state, &m, &mut errors).await?;
     let tz = &m.workspace.timezone;
-    if input
-        .rule
-        .occurrences(tz, now, now.saturating_add(SLOT_HORIZON_MS * 10))
-        .is_empty()
-    {
+    if !input.rule.goes_out_from(tz, now) {
         errors.push(FieldError::new("repeat", "series_empty"));
     }
     if !errors.is_empty() {

@@ -7,6 +7,7 @@
 
 use crate::browser::Browser;
 use crate::harness::App;
+use dialoog_domain::time::local;
 use dialoog_engine::Cipher;
 use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once, now_ms};
 use dialoog_networks::testing::MastodonPeer;
@@ -94,27 +95,27 @@ async fn story(app: App, peer: MastodonPeer) {
     let ch = v["id"].as_i64().unwrap();
     let channel_name = v["name"].as_str().unwrap().to_owned();
 
-    // Europe/Amsterdam: 00:30 on 26 October 2027 is 22:30 UTC on the 25th;
+    // Europe/Amsterdam: 00:30 on 26 October 2038 is 22:30 UTC on the 25th;
     // the clocks go back on the 31st, so 00:30 on 1 November is 23:30 UTC
     // on 31 October. Each belongs on its own local day.
     let text = "Herfstactie: appeltaart, 2 halen = 1 betalen; alleen vandaag!\nKom langs 🍎🥧 bij Bakkerij De Vries, ook voor koffie ☕ en een praatje met de bakker zelf";
-    let autumn = plan(&app, &owner, ch, text, "2027-10-25T22:30:00Z").await;
-    let november = plan(&app, &owner, ch, "Novemberbrood", "2027-10-31T23:30:00Z").await;
+    let autumn = plan(&app, &owner, ch, text, "2038-10-25T22:30:00Z").await;
+    let november = plan(&app, &owner, ch, "Novemberbrood", "2038-10-31T23:30:00Z").await;
     for i in 0..5 {
         plan(
             &app,
             &owner,
             ch,
             &format!("Drukke dag {i}"),
-            &format!("2027-10-27T0{i}:00:00Z"),
+            &format!("2038-10-27T0{i}:00:00Z"),
         )
         .await;
     }
     let b = Browser::signed_in(&app, "anna@bakkerij.nl").await;
-    let r = b.get(&app, "/w/1/calendar?month=2027-10").await;
+    let r = b.get(&app, "/w/1/calendar?month=2038-10").await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    let d26 = day(&html, "2027-10-26");
+    let d26 = day(&html, "2038-10-26");
     assert!(
         d26.contains("00:30") && d26.contains("Herfstactie: appeltaart,"),
         "{d26}"
@@ -124,40 +125,40 @@ async fn story(app: App, peer: MastodonPeer) {
         "{d26}"
     );
     assert!(d26.contains("state-scheduled"), "{d26}");
-    assert!(!day(&html, "2027-10-25").contains("Herfstactie"));
+    assert!(!day(&html, "2038-10-25").contains("Herfstactie"));
     // The grid starts on Monday 27 September and ends on Sunday 31 October.
-    assert!(html.contains("id=\"d-2027-09-27\"") && !html.contains("id=\"d-2027-09-26\""));
-    assert!(!html.contains("id=\"d-2027-11-01\""));
+    assert!(html.contains("id=\"d-2038-09-27\"") && !html.contains("id=\"d-2038-09-26\""));
+    assert!(!html.contains("id=\"d-2038-11-01\""));
     // Three posts per day, the rest counted.
-    let busy = day(&html, "2027-10-27");
+    let busy = day(&html, "2038-10-27");
     assert_eq!(busy.matches("class=\"entry ").count(), 3, "{busy}");
     assert!(
         busy.contains("+ nog 2") || busy.contains("+ 2 more"),
         "{busy}"
     );
     let nov = b
-        .get(&app, "/w/1/calendar?month=2027-11")
+        .get(&app, "/w/1/calendar?month=2038-11")
         .await
         .text()
         .await
         .unwrap();
-    assert!(day(&nov, "2027-11-01").contains("Novemberbrood"));
-    assert!(!day(&html, "2027-10-31").contains("Novemberbrood"));
+    assert!(day(&nov, "2038-11-01").contains("Novemberbrood"));
+    assert!(!day(&html, "2038-10-31").contains("Novemberbrood"));
 
     // The week of the clock change, by hour: all five of the busy day.
     let week = b
-        .get(&app, "/w/1/calendar?week=2027-W43")
+        .get(&app, "/w/1/calendar?week=2038-W43")
         .await
         .text()
         .await
         .unwrap();
-    assert!(day(&week, "2027-10-26").contains("Herfstactie"));
+    assert!(day(&week, "2038-10-26").contains("Herfstactie"));
     assert_eq!(
-        day(&week, "2027-10-27").matches("class=\"entry ").count(),
+        day(&week, "2038-10-27").matches("class=\"entry ").count(),
         5
     );
     // 02:00 UTC on the 27th is 04:00 in Amsterdam (summer time).
-    let d27 = day(&week, "2027-10-27");
+    let d27 = day(&week, "2038-10-27");
     let h4 = &d27[d27.find(">04:00<").unwrap()..];
     assert!(
         h4[..h4.find("</li>\n").unwrap_or(h4.len())].contains("Drukke dag 2"),
@@ -165,18 +166,18 @@ async fn story(app: App, peer: MastodonPeer) {
     );
     // The list shows what is coming, by day.
     let list = b
-        .get(&app, "/w/1/calendar?view=list&from=2027-10-26")
+        .get(&app, "/w/1/calendar?view=list&from=2038-10-26")
         .await
         .text()
         .await
         .unwrap();
-    assert!(day(&list, "2027-10-26").contains("Herfstactie"));
+    assert!(day(&list, "2038-10-26").contains("Herfstactie"));
     assert!(
-        !list.contains("id=\"d-2027-10-28\""),
+        !list.contains("id=\"d-2038-10-28\""),
         "empty days are left out of the list"
     );
     // A date that does not exist is said so, and this month shown.
-    let bad = b.get(&app, "/w/1/calendar?month=2027-13").await;
+    let bad = b.get(&app, "/w/1/calendar?month=2038-13").await;
     assert_eq!(bad.status(), StatusCode::OK);
     let bad = bad.text().await.unwrap();
     assert!(bad.contains("Die datum bestaat niet") || bad.contains("That date does not exist"));
@@ -186,36 +187,36 @@ async fn story(app: App, peer: MastodonPeer) {
         .post(
             &app,
             &format!("/w/1/calendar/posts/{autumn}/move"),
-            "date=2027-10-28&time=09%3A15&back=month%3D2027-10",
+            "date=2038-10-28&time=09%3A15&back=month%3D2038-10",
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         r.headers()["location"],
-        format!("/w/1/calendar?month=2027-10&done=post_moved#post-{autumn}")
+        format!("/w/1/calendar?month=2038-10&done=post_moved#post-{autumn}")
     );
     assert_eq!(
         post(&app, &owner, autumn).await["scheduled_at"],
-        "2027-10-28T07:15:00Z"
+        "2038-10-28T07:15:00Z"
     );
     let html = b
-        .get(&app, "/w/1/calendar?month=2027-10&done=post_moved")
+        .get(&app, "/w/1/calendar?month=2038-10&done=post_moved")
         .await
         .text()
         .await
         .unwrap();
-    assert!(day(&html, "2027-10-28").contains("09:15"));
-    assert!(!day(&html, "2027-10-26").contains("Herfstactie"));
+    assert!(day(&html, "2038-10-28").contains("09:15"));
+    assert!(!day(&html, "2038-10-26").contains("Herfstactie"));
     // Refused: a time the spring change skips, a time in the past.
     for (form, words) in [
-        ("date=2027-03-28&time=02%3A30", ["02:30", "02:30"]),
+        ("date=2038-03-28&time=02%3A30", ["02:30", "02:30"]),
         ("date=2020-01-01&time=09%3A00", ["al voorbij", "has passed"]),
     ] {
         let r = b
             .post(
                 &app,
                 &format!("/w/1/calendar/posts/{autumn}/move"),
-                &format!("{form}&back=month%3D2027-10"),
+                &format!("{form}&back=month%3D2038-10"),
             )
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form}");
@@ -231,7 +232,7 @@ async fn story(app: App, peer: MastodonPeer) {
     }
     assert_eq!(
         post(&app, &owner, autumn).await["scheduled_at"],
-        "2027-10-28T07:15:00Z"
+        "2038-10-28T07:15:00Z"
     );
     // Refused: a post that went out. Now, then published by the dispatcher.
     let (_, v) = app
@@ -258,7 +259,7 @@ async fn story(app: App, peer: MastodonPeer) {
         .post(
             &app,
             &format!("/w/1/calendar/posts/{gone}/move"),
-            "date=2027-10-28&time=10%3A00&back=view%3Dlist",
+            "date=2038-10-28&time=10%3A00&back=view%3Dlist",
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -281,9 +282,17 @@ async fn story(app: App, peer: MastodonPeer) {
         "no move form for a post that went out"
     );
 
+    // The feed holds the plan from 90 days back to a year ahead: the
+    // autumn posts above are further out, so one more, ten days from now.
+    let day_ms = 86_400_000;
+    let soon_ms = now_ms() - now_ms() % day_ms + 10 * day_ms + 26_100_000;
+    let soon_at = jiff::Timestamp::from_millisecond(soon_ms).unwrap();
+    let soon = plan(&app, &owner, ch, text, &soon_at.to_string()).await;
+    let soon_week = local(soon_ms, "Europe/Amsterdam").date().iso_week_date();
+
     // The feed: a secret link, shown once, only with the right token.
     let r = b
-        .post(&app, "/w/1/calendar/feed", "back=month%3D2027-10")
+        .post(&app, "/w/1/calendar/feed", "back=month%3D2038-10")
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
@@ -325,17 +334,16 @@ async fn story(app: App, peer: MastodonPeer) {
     }
     assert!(lines.iter().any(|l| l.starts_with("PRODID:")));
     let host = app.url.trim_start_matches("http://");
-    let uid = format!("post-{autumn}@{host}");
+    let uid = format!("post-{soon}@{host}");
     assert_eq!(
         event_field(&lines, &uid, "DTSTART").unwrap(),
-        "20271028T071500Z"
+        soon_at.strftime("%Y%m%dT071500Z").to_string()
     );
     assert_eq!(event_field(&lines, &uid, "DURATION").unwrap(), "PT15M");
-    let nov_uid = format!("post-{november}@{host}");
-    assert_eq!(
-        event_field(&lines, &nov_uid, "DTSTART").unwrap(),
-        "20271031T233000Z"
-    );
+    for far in [autumn, november] {
+        let far_uid = format!("UID:post-{far}@{host}");
+        assert!(!lines.contains(&far_uid), "more than a year ahead: {far}");
+    }
     assert!(event_field(&lines, &uid, "DTSTAMP").unwrap().ends_with('Z'));
     assert_eq!(
         event_field(&lines, &uid, "SUMMARY").unwrap(),
@@ -353,14 +361,20 @@ async fn story(app: App, peer: MastodonPeer) {
     let link = event_field(&lines, &uid, "URL").unwrap();
     assert_eq!(
         link,
-        format!("{}/w/1/calendar?week=2027-W43#post-{autumn}", app.url)
+        format!(
+            "{}/w/1/calendar?week={}-W{:02}#post-{soon}",
+            app.url,
+            soon_week.year(),
+            soon_week.week()
+        )
     );
     // The raw text is escaped: its newline, commas and semicolon.
     assert!(
         dialoog_web::ical::unfold(&body)
             .contains("appeltaart\\, 2 halen = 1 betalen\\; alleen vandaag!\\nKom langs 🍎🥧")
     );
-    assert_eq!(lines.iter().filter(|l| *l == "BEGIN:VEVENT").count(), 8);
+    // The post ten days ahead and the one that went out today.
+    assert_eq!(lines.iter().filter(|l| *l == "BEGIN:VEVENT").count(), 2);
     // Someone else's guess, and a stopped link: not found.
     let r = app
         .http

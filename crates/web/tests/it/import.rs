@@ -44,9 +44,9 @@ async fn story(app: App, peer: MastodonPeer) {
     // A good file, as Dutch Excel writes it.
     let good = format!(
         "\u{feff}Datum;Tijd;Kanalen;Tekst;Opmerking\r\n\
-         2027-03-28;09:00;{name};\"Zomertijd!\nDe klok is vooruit.\";intern\r\n\
-         31-10-2027;02:30;{ch};Wintertijd;\r\n\
-         1/11/2027;9:15;{name} | {ch};\"Met \"\"aanhalingstekens\"\"; en puntkomma\";\r\n"
+         2038-03-28;09:00;{name};\"Zomertijd!\nDe klok is vooruit.\";intern\r\n\
+         31-10-2038;02:30;{ch};Wintertijd;\r\n\
+         1/11/2038;9:15;{name} | {ch};\"Met \"\"aanhalingstekens\"\"; en puntkomma\";\r\n"
     );
     let (s, v) = send(&app, &owner, good.into_bytes(), "nl").await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -68,15 +68,15 @@ async fn story(app: App, peer: MastodonPeer) {
         shown,
         [
             (
-                "2027-03-28 09:00 +02:00".to_owned(),
+                "2038-03-28 09:00 +02:00".to_owned(),
                 "Zomertijd!\nDe klok is vooruit.".to_owned()
             ),
             (
-                "2027-10-31 02:30 +02:00".to_owned(),
+                "2038-10-31 02:30 +02:00".to_owned(),
                 "Wintertijd".to_owned()
             ),
             (
-                "2027-11-01 09:15 +01:00".to_owned(),
+                "2038-11-01 09:15 +01:00".to_owned(),
                 "Met \"aanhalingstekens\"; en puntkomma".to_owned()
             ),
         ]
@@ -92,13 +92,13 @@ async fn story(app: App, peer: MastodonPeer) {
     let long = "a".repeat(501);
     let bad = format!(
         "date,time,channels,text\n\
-         2027-05-01,09:00,{ch},Goed\n\
-         2027-03-28,02:30,{ch},Bestaat niet\n\
+         2038-05-01,09:00,{ch},Goed\n\
+         2038-03-28,02:30,{ch},Bestaat niet\n\
          2020-01-01,09:00,{ch},Voorbij\n\
-         2027-05-02,09:00,Onbekend kanaal,Wie?\n\
-         2027-05-03,09:00,{ch},{long}\n\
-         2027-05-04,09:00,{ch},\n\
-         2027-13-01,25:00,{ch},Kapot\n"
+         2038-05-02,09:00,Onbekend kanaal,Wie?\n\
+         2038-05-03,09:00,{ch},{long}\n\
+         2038-05-04,09:00,{ch},\n\
+         2038-13-01,25:00,{ch},Kapot\n"
     );
     let (s, v) = send(&app, &owner, bad.clone().into_bytes(), "en").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -145,7 +145,7 @@ async fn story(app: App, peer: MastodonPeer) {
     );
 
     // Files that cannot be read say why.
-    let latin1 = b"datum;tijd;kanalen;tekst\n2027-05-01;09:00;1;Caf\xe9 open\n".to_vec();
+    let latin1 = b"datum;tijd;kanalen;tekst\n2038-05-01;09:00;1;Caf\xe9 open\n".to_vec();
     let (s, v) = send(&app, &owner, latin1, "nl").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["code"], "csv_not_utf8");
@@ -159,7 +159,7 @@ async fn story(app: App, peer: MastodonPeer) {
     let (_, v) = send(
         &app,
         &owner,
-        b"datum;tijd;kanalen\n2027-05-01;09:00;1\n".to_vec(),
+        b"datum;tijd;kanalen\n2038-05-01;09:00;1\n".to_vec(),
         "en",
     )
     .await;
@@ -171,7 +171,7 @@ async fn story(app: App, peer: MastodonPeer) {
     // for its rows; beyond 2 MB: too large.
     let many = format!(
         "datum;tijd;kanalen;tekst\n{}",
-        "2027-05-01;09:00;1;x\n".repeat(80_000)
+        "2038-05-01;09:00;1;x\n".repeat(80_000)
     );
     assert!(many.len() > 1024 * 1024 && many.len() < 2 * 1024 * 1024);
     let (s, v) = send(&app, &owner, many.into_bytes(), "en").await;
@@ -231,7 +231,7 @@ async fn story(app: App, peer: MastodonPeer) {
             .send()
     };
     let bad_row =
-        format!("tekst,kanalen,datum,tijd\nGoed,{ch},2027-06-01,09:00\nFout,{ch},2027-06-02,\n");
+        format!("tekst,kanalen,datum,tijd\nGoed,{ch},2038-06-01,09:00\nFout,{ch},2038-06-02,\n");
     let r = upload(bad_row.into_bytes(), csrf.clone()).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
@@ -246,7 +246,7 @@ async fn story(app: App, peer: MastodonPeer) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("CSV UTF-8"));
-    let good_row = format!("tekst,kanalen,datum,tijd\nGoed,{ch},2027-06-01,09:00\n");
+    let good_row = format!("tekst,kanalen,datum,tijd\nGoed,{ch},2038-06-01,09:00\n");
     let r = upload(good_row.clone().into_bytes(), "vervalst".into())
         .await
         .unwrap();

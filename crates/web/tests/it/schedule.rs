@@ -9,8 +9,10 @@ use crate::browser::Browser;
 use crate::harness::App;
 use dialoog_domain::time::{local, local_instant};
 use dialoog_engine::Cipher;
-use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once};
+use dialoog_engine::dispatcher::{DispatcherConfig, dispatch_once, now_ms};
 use dialoog_networks::testing::MastodonPeer;
+use jiff::ToSpan;
+use jiff::civil::Weekday;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -166,7 +168,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
             "POST",
             "/api/v1/workspaces/1/series",
             Some(owner),
-            Some(json!({"text": "x", "channels": [ch], "repeat": "weekly", "weekdays": [], "time": "09:00", "start_date": "2027-01-01"})),
+            Some(json!({"text": "x", "channels": [ch], "repeat": "weekly", "weekdays": [], "time": "09:00", "start_date": "2038-01-01"})),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -176,15 +178,15 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
             "POST",
             "/api/v1/workspaces/1/series",
             Some(owner),
-            Some(json!({"text": "a".repeat(501), "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": "09:00", "start_date": "2027-01-01"})),
+            Some(json!({"text": "a".repeat(501), "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": "09:00", "start_date": "2038-01-01"})),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["code"], "too_long_for_channel");
     assert!(store.series_list(1).await.unwrap().is_empty());
 
-    // Sundays at 09:00 and at 02:30 from March 2027: made as posts when
-    // the engine tops them up (here with the clock set to 20 March 2027).
+    // Sundays at 09:00 and at 02:30 from March 2038: made as posts when
+    // the engine tops them up (here with the clock set to 20 March 2038).
     let mut ids = vec![];
     for time in ["09:00", "02:30"] {
         let (s, v) = app
@@ -192,14 +194,14 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
                 "POST",
                 "/api/v1/workspaces/1/series",
                 Some(owner),
-                Some(json!({"text": format!("Zondag {time}"), "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": time, "start_date": "2027-03-14", "count": 30})),
+                Some(json!({"text": format!("Zondag {time}"), "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": time, "start_date": "2038-03-14", "count": 30})),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["posts"].as_array().unwrap().len(), 0, "not yet: {v}");
         ids.push(v["id"].as_i64().unwrap());
     }
-    let march = local_instant("2027-03-20", "12:00", AMS).unwrap();
+    let march = local_instant("2038-03-20", "12:00", AMS).unwrap();
     let made = dialoog_engine::series::top_up(store, march).await;
     assert_eq!(made, 16, "eight Sundays each");
     assert_eq!(dialoog_engine::series::top_up(store, march).await, 0);
@@ -220,9 +222,9 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
     assert_eq!(
         &times[..3],
         [
-            "2027-03-21 Sun 09:00 +01:00",
-            "2027-03-28 Sun 09:00 +02:00",
-            "2027-04-04 Sun 09:00 +02:00"
+            "2038-03-21 Sun 09:00 +01:00",
+            "2038-03-28 Sun 09:00 +02:00",
+            "2038-04-04 Sun 09:00 +02:00"
         ]
     );
     let (_, v) = app
@@ -242,9 +244,9 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
     assert_eq!(
         &times[..3],
         [
-            "2027-03-21 Sun 02:30 +01:00",
-            "2027-03-28 Sun 03:00 +02:00",
-            "2027-04-04 Sun 02:30 +02:00"
+            "2038-03-21 Sun 02:30 +01:00",
+            "2038-03-28 Sun 03:00 +02:00",
+            "2038-04-04 Sun 02:30 +02:00"
         ]
     );
     // The occurrences are ordinary posts of the series.
@@ -261,9 +263,9 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
     assert_eq!(p["text"], "Zondag 02:30");
     assert_eq!(p["targets"][0]["state"], "scheduled");
 
-    // October 2027 (the clocks go back on the 31st): 02:30 once, in
+    // October 2038 (the clocks go back on the 31st): 02:30 once, in
     // summer time; 09:00 moves to +01:00.
-    let october = local_instant("2027-10-20", "12:00", AMS).unwrap();
+    let october = local_instant("2038-10-20", "12:00", AMS).unwrap();
     dialoog_engine::series::top_up(store, october).await;
     let around = |v: &Value| -> Vec<String> {
         v["posts"]
@@ -271,7 +273,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
             .unwrap()
             .iter()
             .map(|p| wall(p["scheduled_at"].as_str().unwrap()))
-            .filter(|w| w.starts_with("2027-10-31") || w.starts_with("2027-11-07"))
+            .filter(|w| w.starts_with("2038-10-31") || w.starts_with("2038-11-07"))
             .collect()
     };
     let (_, v0) = app
@@ -289,7 +291,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
             "POST",
             "/api/v1/workspaces/1/series",
             Some(owner),
-            Some(json!({"text": "Herfst", "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": "02:30", "start_date": "2027-10-01", "until_date": "2027-11-30"})),
+            Some(json!({"text": "Herfst", "channels": [ch], "repeat": "weekly", "weekdays": [7], "time": "02:30", "start_date": "2038-10-01", "until_date": "2038-11-30"})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -305,7 +307,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
         .await;
     assert_eq!(
         around(&v),
-        ["2027-10-31 Sun 02:30 +02:00", "2027-11-07 Sun 02:30 +01:00"]
+        ["2038-10-31 Sun 02:30 +02:00", "2038-11-07 Sun 02:30 +01:00"]
     );
 
     // Monthly on the 31st: the last day of shorter months.
@@ -314,12 +316,12 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
             "POST",
             "/api/v1/workspaces/1/series",
             Some(owner),
-            Some(json!({"text": "Maandelijks", "channels": [ch], "repeat": "monthly", "month_day": 31, "time": "10:00", "start_date": "2027-01-01"})),
+            Some(json!({"text": "Maandelijks", "channels": [ch], "repeat": "monthly", "month_day": 31, "time": "10:00", "start_date": "2038-01-01"})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let monthly = v["id"].as_i64().unwrap();
-    dialoog_engine::series::top_up(store, local_instant("2027-02-10", "00:00", AMS).unwrap()).await;
+    dialoog_engine::series::top_up(store, local_instant("2038-02-10", "00:00", AMS).unwrap()).await;
     let (_, v) = app
         .call(
             "GET",
@@ -336,7 +338,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
         .collect();
     assert_eq!(
         times,
-        ["2027-02-28 Sun 10:00 +01:00", "2027-03-31 Wed 10:00 +02:00"]
+        ["2038-02-28 Sun 10:00 +01:00", "2038-03-31 Wed 10:00 +02:00"]
     );
 
     // The first occurrence goes out; then a new text changes only the
@@ -419,7 +421,7 @@ async fn series_story(app: &App, owner: &str, ch: i64) {
         .collect();
     assert_eq!(left, [occ[0].0], "only the published one stays of {total}");
     // A stopped series is not topped up again.
-    let later = local_instant("2027-06-01", "12:00", AMS).unwrap();
+    let later = local_instant("2038-06-01", "12:00", AMS).unwrap();
     dialoog_engine::series::top_up(store, later).await;
     assert_eq!(store.series_posts(1, ids[1]).await.unwrap().len(), 1);
 }
@@ -474,7 +476,7 @@ async fn ui_story(app: &App, ch: i64) {
     );
     // Repeat without days: the reason, nothing stored.
     let r = b
-        .post(app, "/w/1/posts", &format!("text=Elke+week&channel={ch}&when=repeat&repeat_kind=weekly&repeat_time=09%3A00&repeat_start=2027-01-01"))
+        .post(app, "/w/1/posts", &format!("text=Elke+week&channel={ch}&when=repeat&repeat_kind=weekly&repeat_time=09%3A00&repeat_start=2038-01-01"))
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -486,8 +488,17 @@ async fn ui_story(app: &App, ch: i64) {
             .len(),
         before + 1
     );
+    // A week from today, so that all four fall within the eight weeks a
+    // series is made ahead, whatever day the test runs.
+    let start = local(now_ms(), AMS).date().saturating_add(7.days());
+    let expected: Vec<String> = start
+        .series(1.day())
+        .filter(|d| matches!(d.weekday(), Weekday::Monday | Weekday::Thursday))
+        .take(4)
+        .map(|d| format!("{d} 09:00"))
+        .collect();
     let r = b
-        .post(app, "/w/1/posts", &format!("text=Elke+week&channel={ch}&when=repeat&repeat_kind=weekly&repeat_day=1&repeat_day=4&repeat_time=09%3A00&repeat_start=2027-01-01&repeat_count=4"))
+        .post(app, "/w/1/posts", &format!("text=Elke+week&channel={ch}&when=repeat&repeat_kind=weekly&repeat_day=1&repeat_day=4&repeat_time=09%3A00&repeat_start={start}&repeat_count=4"))
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/w/1/series?done=series_started");
@@ -505,15 +516,7 @@ async fn ui_story(app: &App, ch: i64) {
                 .to_string()
         })
         .collect();
-    assert_eq!(
-        made,
-        [
-            "2027-01-04 09:00",
-            "2027-01-07 09:00",
-            "2027-01-11 09:00",
-            "2027-01-14 09:00"
-        ]
-    );
+    assert_eq!(made, expected);
     let html = b.get(app, "/w/1/series").await.text().await.unwrap();
     assert!(html.contains("Elke week"), "{html}");
     assert!(

@@ -405,7 +405,7 @@ async fn composing_in_the_browser_says_what_is_wrong_and_keeps_the_text() {
         .post(
             &app,
             "/w/1/posts",
-            "text=Paasbrood+%F0%9F%A5%90&when=at&date=2027-03-28&time=02%3A30",
+            "text=Paasbrood+%F0%9F%A5%90&when=at&date=2038-03-28&time=02%3A30",
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
