@@ -284,8 +284,9 @@ async fn story(app: App, peer: MastodonPeer) {
 
     // The feed holds the plan from 90 days back to a year ahead: the
     // autumn posts above are further out, so one more, ten days from now.
-    let day_ms = 86_400_000;
-    let soon_ms = now_ms() - now_ms() % day_ms + 10 * day_ms + 26_100_000;
+    let (day_ms, now) = (86_400_000, now_ms());
+    // 07:15 UTC on the tenth day from today.
+    let soon_ms = now - now % day_ms + 10 * day_ms + 7 * 3_600_000 + 15 * 60_000;
     let soon_at = jiff::Timestamp::from_millisecond(soon_ms).unwrap();
     let soon = plan(&app, &owner, ch, text, &soon_at.to_string()).await;
     let soon_week = local(soon_ms, "Europe/Amsterdam").date().iso_week_date();
