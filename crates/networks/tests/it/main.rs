@@ -11,6 +11,7 @@ mod bluesky_network;
 mod bluesky_pds;
 mod bluesky_peer;
 mod email;
+mod email_reply;
 mod listen_jetstream;
 mod listen_mastodon;
 mod listen_wiki;
